@@ -1,0 +1,246 @@
+"""Build the bundled country reference data from Natural Earth and ISO 3166 (dev-time only).
+
+Reads ../shared/data/natural_earth (public domain; world-atlas TopoJSON, ISC) and pycountry's
+ISO 3166-1 table with its zh_CN translations (from Debian's iso-codes). Writes:
+
+- src/allweather/data/countries.csv — ISO codes, Chinese and English names, aliases;
+- src/allweather/data/boundaries-10m.geojson.gz — one MultiPolygon per country, from the
+  1:10m world-atlas topology (quantised to ~0.4 km; coordinates kept to 4 decimals);
+- src/allweather/web/static/basemap/countries.geojson — a light 1:50m basemap for the map page.
+
+Run: .venv/bin/python scripts/build_reference_data.py [--shared ../shared]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gettext
+import gzip
+import json
+from pathlib import Path
+
+import pycountry
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DATA = ROOT / "src" / "allweather" / "data"
+OUT_BASEMAP = ROOT / "src" / "allweather" / "web" / "static" / "basemap"
+
+# world-atlas features without an ISO numeric id, by their Natural Earth name.
+# None = disputed or not a country: left out of site assignment.
+UNNUMBERED = {
+    "Kosovo": "XK",
+    "Somaliland": "SO",
+    "N. Cyprus": "CY",
+    "Cyprus U.N. Buffer Zone": "CY",
+    "Dhekelia": "GB",
+    "Akrotiri": "GB",
+    "Baikonur": "KZ",
+    "USNB Guantanamo Bay": "CU",
+    "Indian Ocean Ter.": "AU",
+    "Coral Sea Is.": "AU",
+    "Clipperton I.": "FR",
+    "Siachen Glacier": None,
+    "Spratly Is.": None,
+    "Bajo Nuevo Bank": None,
+    "Serranilla Bank": None,
+    "Scarborough Reef": None,
+}
+
+# Short Chinese names people write, where the ISO zh_CN name is the formal one.
+ZH_SHORT = {
+    "LA": "老挝",
+    "KR": "韩国",
+    "KP": "朝鲜",
+    "IR": "伊朗",
+    "SY": "叙利亚",
+    "TZ": "坦桑尼亚",
+    "BO": "玻利维亚",
+    "VE": "委内瑞拉",
+    "GB": "英国",
+    "US": "美国",
+    "RU": "俄罗斯",
+    "MD": "摩尔多瓦",
+    "CD": "刚果（金）",
+    "CG": "刚果（布）",
+    "CZ": "捷克",
+    "TW": "中国台湾",
+    "HK": "中国香港",
+    "MO": "中国澳门",
+    "VN": "越南",
+    "FM": "密克罗尼西亚联邦",
+    "PS": "巴勒斯坦",
+    "MK": "北马其顿",
+    "TR": "土耳其",
+    "CI": "科特迪瓦",
+    "CV": "佛得角",
+    "SZ": "斯威士兰",
+    "BN": "文莱",
+    "MM": "缅甸",
+}
+ZH_EXTRA_ALIASES = {
+    "CD": ["刚果金", "民主刚果", "刚果(金)"],
+    "CG": ["刚果布", "刚果(布)", "刚果共和国"],
+    "MM": ["缅甸联邦"],
+    "AE": ["阿联酋"],
+    "CF": ["中非"],
+    "ZA": ["南非"],
+    "SA": ["沙特", "沙特阿拉伯"],
+    "PG": ["巴新"],
+    "DO": ["多米尼加"],
+    "LK": ["锡兰"],
+    "SZ": ["埃斯瓦蒂尼"],
+    "TL": ["东帝汶"],
+    "XK": ["科索沃"],
+}
+
+
+def decode_topology(topo: dict) -> list[tuple[dict, object]]:
+    """Decode a quantised TopoJSON object collection into (properties + id, shapely geometry)."""
+    scale = topo["transform"]["scale"]
+    translate = topo["transform"]["translate"]
+    arcs: list[list[tuple[float, float]]] = []
+    for arc in topo["arcs"]:
+        x = y = 0
+        points = []
+        for dx, dy in arc:
+            x += dx
+            y += dy
+            points.append((x * scale[0] + translate[0], y * scale[1] + translate[1]))
+        arcs.append(points)
+
+    def ring(indices: list[int]) -> list[tuple[float, float]]:
+        coords: list[tuple[float, float]] = []
+        for index in indices:
+            points = arcs[index] if index >= 0 else list(reversed(arcs[~index]))
+            coords.extend(points if not coords else points[1:])
+        return coords
+
+    out = []
+    for geom in topo["objects"]["countries"]["geometries"]:
+        if geom["type"] == "Polygon":
+            polygons = [geom["arcs"]]
+        elif geom["type"] == "MultiPolygon":
+            polygons = geom["arcs"]
+        else:
+            continue
+        parts = []
+        for rings in polygons:
+            shell, *holes = (ring(r) for r in rings)
+            if len(shell) < 4:  # islets that quantisation collapsed to a point
+                continue
+            parts.append(Polygon(shell, [h for h in holes if len(h) >= 4]))
+        geometry = shapely.make_valid(MultiPolygon(parts))
+        out.append(({"id": geom.get("id"), **geom.get("properties", {})}, geometry))
+    return out
+
+
+def country_rows() -> list[dict[str, str]]:
+    zh = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"])
+    rows = []
+    for country in pycountry.countries:
+        name = country.name
+        common = getattr(country, "common_name", None)
+        official = getattr(country, "official_name", None)
+        name_en = common or name
+        name_zh = ZH_SHORT.get(country.alpha_2) or zh.gettext(common or name)
+        aliases_en = {n for n in (name, common, official) if n}
+        aliases_zh = {zh.gettext(n) for n in (name, common, official) if n}
+        aliases_zh |= set(ZH_EXTRA_ALIASES.get(country.alpha_2, []))
+        aliases = sorted((aliases_en | aliases_zh) - {name_en, name_zh})
+        rows.append(
+            {
+                "iso2": country.alpha_2,
+                "iso3": country.alpha_3,
+                "numeric": country.numeric,
+                "name_en": name_en,
+                "name_zh": name_zh,
+                "aliases": "|".join(aliases),
+            }
+        )
+    rows.append(
+        {
+            "iso2": "XK",
+            "iso3": "XKX",
+            "numeric": "",
+            "name_en": "Kosovo",
+            "name_zh": "科索沃",
+            "aliases": "Republic of Kosovo",
+        }
+    )
+    return sorted(rows, key=lambda r: r["iso2"])
+
+
+def add_natural_earth_aliases(rows: list[dict[str, str]], ne_path: Path) -> None:
+    """Natural Earth's own spellings (Dem. Rep. Congo, Lao PDR, …) as extra English aliases."""
+    by_iso3 = {r["iso3"]: r for r in rows}
+    for feature in json.loads(ne_path.read_text())["features"]:
+        p = feature["properties"]
+        row = by_iso3.get(p.get("ISO_A3")) or by_iso3.get(p.get("ADM0_A3"))
+        if p.get("ADM0_A3") == "KOS":
+            row = by_iso3["XKX"]
+        if row is None:
+            continue
+        names = {p.get(k) for k in ("NAME", "NAME_LONG", "ADMIN", "FORMAL_EN", "BRK_NAME")}
+        if "," in row["name_en"] and p.get("NAME_LONG"):
+            # ISO's inverted names ("Congo, The Democratic Republic of the") read badly on a page
+            names.add(row["name_en"])
+            row["name_en"] = p["NAME_LONG"]
+        known = set(row["aliases"].split("|")) | {row["name_en"], row["name_zh"]}
+        extra = {n for n in names if n and n not in known}
+        if extra:
+            row["aliases"] = "|".join(sorted(known - {row["name_en"], row["name_zh"], ""} | extra))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    args = parser.parse_args()
+    ne = args.shared / "data" / "natural_earth"
+
+    rows = country_rows()
+    add_natural_earth_aliases(rows, ne / "ne_50m_admin_0_countries.json")
+    numeric_to_iso2 = {r["numeric"]: r["iso2"] for r in rows if r["numeric"]}
+    OUT_DATA.mkdir(parents=True, exist_ok=True)
+    with (OUT_DATA / "countries.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    topo = json.loads((ne / "world_atlas_npm_2.0.2" / "countries-10m.json").read_text())
+    merged: dict[str, list[object]] = {}
+    for props, geometry in decode_topology(topo):
+        iso2 = numeric_to_iso2.get(props["id"]) if props["id"] else UNNUMBERED[props["name"]]
+        if iso2 is None:
+            continue
+        merged.setdefault(iso2, []).append(geometry)
+    features = []
+    for iso2, parts in sorted(merged.items()):
+        geometry = shapely.set_precision(shapely.union_all(parts), 1e-4)
+        features.append({"type": "Feature", "properties": {"iso2": iso2}, "geometry": mapping(geometry)})
+    with gzip.open(OUT_DATA / "boundaries-10m.geojson.gz", "wt", encoding="utf-8", compresslevel=9) as fh:
+        json.dump({"type": "FeatureCollection", "features": features}, fh, separators=(",", ":"))
+
+    basemap = []
+    for feature in json.loads((ne / "ne_50m_admin_0_countries.json").read_text())["features"]:
+        geometry = shapely.set_precision(shape(feature["geometry"]).simplify(0.02), 1e-3)
+        if geometry.is_empty:
+            continue
+        basemap.append(
+            {
+                "type": "Feature",
+                "properties": {"name": feature["properties"]["NAME"]},
+                "geometry": mapping(geometry),
+            }
+        )
+    OUT_BASEMAP.mkdir(parents=True, exist_ok=True)
+    (OUT_BASEMAP / "countries.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": basemap}, separators=(",", ":"))
+    )
+    print(f"{len(rows)} countries, {len(features)} boundaries, {len(basemap)} basemap shapes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from allweather.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""REST API under /api/v1 (FastAPI); errors are JSON with a machine code and a message."""

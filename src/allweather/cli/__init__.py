@@ -1,0 +1,23 @@
+"""The ``allweather`` command line: data to stdout, messages to stderr.
+
+Exit codes: 0 success, 1 partial failure (some records rejected), 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import click
+
+from allweather import __version__
+from allweather.cli import db, demo, projects, serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="allweather")
+def main() -> None:
+    """全天候 Allweather — all-weather early warning and assessment for overseas projects."""
+
+
+main.add_command(db.db)
+main.add_command(projects.projects)
+main.add_command(serve.serve)
+main.add_command(demo.demo)

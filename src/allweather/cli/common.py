@@ -1,0 +1,38 @@
+"""Helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from allweather.errors import AllweatherError
+from allweather.logs import configure_logging
+from allweather.platform import Platform, open_platform
+from allweather.settings import load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(func: F) -> F:
+    """Turn platform errors into a one-line message and the contract's exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AllweatherError as err:
+            click.echo(f"错误 error: {err.message}", err=True)
+            sys.exit(err.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def platform_from_env(migrate: bool = True) -> Platform:
+    """Open the platform the ``ALLWEATHER_*`` settings describe."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return open_platform(settings, migrate=migrate)

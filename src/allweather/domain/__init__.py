@@ -1,0 +1,1 @@
+"""Pure domain types, taxonomy, scales and geometry math: no I/O, no framework."""

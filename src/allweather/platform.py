@@ -1,0 +1,68 @@
+"""Wiring shared by the composition roots (CLI, API): settings → clock, engine, stores, catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from allweather.domain.clock import Clock
+from allweather.portfolio.importer import ImportReport, PortfolioImporter
+from allweather.portfolio.readers import read_table
+from allweather.reference.countries import CountryCatalog, country_catalog
+from allweather.settings import Settings
+from allweather.store.database import current_revision, head_revision, make_engine, upgrade
+from allweather.store.portfolio import SqlPortfolioStore
+
+DEMO_PORTFOLIO = "demo-portfolio.geojson.gz"
+
+
+@dataclass
+class Platform:
+    """One running platform: its settings, clock, database and stores."""
+
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    catalog: CountryCatalog
+    portfolio: SqlPortfolioStore
+
+    def importer(self) -> PortfolioImporter:
+        return PortfolioImporter(self.portfolio, self.catalog, self.clock)
+
+    def import_file(
+        self, path: Path, strict: bool = False, skip_if_unchanged: bool = False
+    ) -> ImportReport:
+        """Read and import one portfolio file (raises ``InputError`` when unreadable)."""
+        return self.importer().run(read_table(path), strict, skip_if_unchanged)
+
+    def schema_is_current(self) -> bool:
+        return current_revision(self.engine) == head_revision()
+
+    def upgrade(self) -> None:
+        upgrade(self.engine, self.catalog.all())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_platform(settings: Settings, migrate: bool = True) -> Platform:
+    """Connect to the configured database, migrating it to the current schema by default."""
+    engine = make_engine(settings.resolved_database_url)
+    platform = Platform(
+        settings=settings,
+        clock=settings.clock(),
+        engine=engine,
+        catalog=country_catalog(),
+        portfolio=SqlPortfolioStore(engine),
+    )
+    if migrate:
+        platform.upgrade()
+    return platform
+
+
+def demo_portfolio_path() -> Path:
+    """The bundled real portfolio (AidData GeoGCDF v2 footprints; see DATA-LICENSES.md)."""
+    return Path(str(resources.files("allweather.data").joinpath(DEMO_PORTFOLIO)))

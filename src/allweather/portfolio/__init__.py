@@ -1,0 +1,1 @@
+"""The project portfolio use case: import (CSV, XLSX, GeoJSON), validation, export."""

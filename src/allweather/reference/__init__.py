@@ -1,0 +1,1 @@
+"""Bundled reference data (countries, boundaries): read-only, loaded once per process."""

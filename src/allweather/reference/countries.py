@@ -1,0 +1,148 @@
+"""ISO 3166 countries with Chinese and English names, and Natural Earth 1:10m boundaries.
+
+Boundaries come from the world-atlas 1:10m topology (quantised to about 0.4 km), so a site on a
+coast or a border can sit a little outside the polygon of its own country; callers compare
+distances against a tolerance rather than trusting a bare point-in-polygon test.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from importlib import resources
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from allweather.domain.geo import approx_distance_km
+from allweather.domain.portfolio import Country
+from allweather.domain.vocabulary import normalize_term
+
+# A site this close to a country counts as in it when nothing contains it (ports, offshore
+# terminals, quantised coastlines).
+OFFSHORE_REACH_KM = 50.0
+
+
+class UnknownCountryError(ValueError):
+    """A country name or code that matches no ISO 3166 country."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a geometry lies relative to the country boundaries.
+
+    ``iso2`` is the country containing the geometry's anchor point, or the nearest one within
+    ``OFFSHORE_REACH_KM``; ``distance_km`` is 0 inside, else the distance to that country.
+    """
+
+    iso2: str | None
+    distance_km: float
+
+
+class CountryCatalog:
+    """All countries, name resolution, and geometry → country placement."""
+
+    def __init__(self, countries: list[Country], aliases: dict[str, str]) -> None:
+        self._by_iso2 = {c.iso2: c for c in countries}
+        self._lookup: dict[str, str] = {}
+        for alias, iso2 in aliases.items():
+            self._lookup.setdefault(normalize_term(alias), iso2)
+        for c in countries:  # codes and display names win over aliases
+            for key in (c.iso2, c.iso3, c.name_en, c.name_zh):
+                self._lookup[normalize_term(key)] = c.iso2
+
+    def __iter__(self) -> object:
+        return iter(self._by_iso2.values())
+
+    def __len__(self) -> int:
+        return len(self._by_iso2)
+
+    def all(self) -> list[Country]:
+        return sorted(self._by_iso2.values(), key=lambda c: c.iso2)
+
+    def get(self, iso2: str) -> Country | None:
+        return self._by_iso2.get(iso2.upper())
+
+    def resolve(self, text: str) -> Country:
+        """Find a country by ISO alpha-2, alpha-3, or an English or Chinese name.
+
+        Raises:
+            UnknownCountryError: when nothing matches.
+        """
+        key = normalize_term(text).replace("（", "(").replace("）", ")")
+        iso2 = self._lookup.get(key) or self._lookup.get(normalize_term(text))
+        if iso2 is None:
+            raise UnknownCountryError(
+                f"unknown country {text!r}: give an ISO 3166 code (KE, KEN) or a name (Kenya, 肯尼亚)"
+            )
+        return self._by_iso2[iso2]
+
+    @cached_property
+    def _boundaries(self) -> tuple[list[str], np.ndarray, shapely.STRtree]:
+        codes, geometries = _load_boundaries()
+        array = np.array(geometries, dtype=object)
+        shapely.prepare(array)
+        return codes, array, shapely.STRtree(array)
+
+    def boundary(self, iso2: str) -> BaseGeometry | None:
+        codes, geometries, _ = self._boundaries
+        try:
+            return geometries[codes.index(iso2)]  # type: ignore[no-any-return]
+        except ValueError:
+            return None
+
+    def place(self, geometry: BaseGeometry) -> Placement:
+        """The country a geometry lies in (by its anchor point), or the nearest one offshore."""
+        codes, geometries, tree = self._boundaries
+        point = geometry if geometry.geom_type == "Point" else geometry.representative_point()
+        hits = tree.query(point, predicate="intersects")
+        if len(hits):
+            return Placement(codes[int(hits[0])], 0.0)
+        nearest = tree.query_nearest(point, max_distance=1.0)  # degrees; refined below
+        if len(nearest):
+            index = int(nearest[0])
+            distance = approx_distance_km(point, geometries[index])
+            if distance <= OFFSHORE_REACH_KM:
+                return Placement(codes[index], distance)
+        return Placement(None, float("inf"))
+
+    def distance_outside_km(self, geometry: BaseGeometry, iso2: str) -> float | None:
+        """How far ``geometry`` lies outside country ``iso2`` (0 when it touches it).
+
+        Returns None when the country has no bundled boundary (tiny territories).
+        """
+        boundary = self.boundary(iso2)
+        if boundary is None:
+            return None
+        if shapely.intersects(boundary, geometry):
+            return 0.0
+        return approx_distance_km(geometry, boundary)
+
+
+@lru_cache(maxsize=1)
+def country_catalog() -> CountryCatalog:
+    """The bundled catalog, loaded once per process."""
+    countries: list[Country] = []
+    aliases: dict[str, str] = {}
+    text = resources.files("allweather.data").joinpath("countries.csv").read_text("utf-8")
+    for row in csv.DictReader(text.splitlines()):
+        countries.append(
+            Country(row["iso2"], row["iso3"], row["numeric"], row["name_en"], row["name_zh"])
+        )
+        for alias in filter(None, row["aliases"].split("|")):
+            aliases[alias] = row["iso2"]
+    return CountryCatalog(countries, aliases)
+
+
+def _load_boundaries() -> tuple[list[str], list[BaseGeometry]]:
+    path = resources.files("allweather.data").joinpath("boundaries-10m.geojson.gz")
+    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
+        collection = json.load(fh)
+    codes = [f["properties"]["iso2"] for f in collection["features"]]
+    geometries = [shape(f["geometry"]) for f in collection["features"]]
+    return codes, geometries

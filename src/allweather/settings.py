@@ -1,0 +1,77 @@
+"""Deployment settings from ``ALLWEATHER_*`` environment variables (docs/settings.md lists them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from allweather.domain.clock import Clock, FixedClock, ReplayClock, SystemClock, parse_instant
+from allweather.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """Every deployment setting, validated at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="ALLWEATHER_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; unset means a SQLite file under var/ in the working directory.",
+    )
+    var_dir: Path = Field(default=Path("var"), description="Where the embedded default keeps state.")
+    now: datetime | None = Field(
+        default=None,
+        description="Pin the platform clock to this ISO 8601 instant (UTC); unset = real time.",
+    )
+    clock_speed: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="With ALLWEATHER_NOW: 0 keeps the clock stopped; N runs it N times real time.",
+    )
+    bus_url: str = Field(default="inprocess://", description="Pipeline bus; nats://… for JetStream.")
+    host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the web server listens on.")
+    log_level: str = Field(default="INFO", description="Python logging level name.")
+
+    @field_validator("now", mode="before")
+    @classmethod
+    def _parse_now(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip():
+            return parse_instant(value)
+        if isinstance(value, str):
+            return None
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to ``sqlite:///<var_dir>/allweather.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'allweather.db').as_posix()}"
+
+    def clock(self) -> Clock:
+        """The platform clock these settings describe."""
+        if self.now is None:
+            return SystemClock()
+        if self.clock_speed > 0:
+            return ReplayClock(start=self.now, speed=self.clock_speed)
+        return FixedClock(self.now)
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment.
+
+    Raises:
+        ConfigError: naming each bad ``ALLWEATHER_*`` variable and why.
+    """
+    try:
+        return Settings()
+    except ValidationError as err:
+        problems = "; ".join(
+            f"ALLWEATHER_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in err.errors()
+        )
+        raise ConfigError(f"bad setting: {problems}") from err

@@ -1,0 +1,1 @@
+"""The only layer with SQL: SQLite by default, PostgreSQL with PostGIS in production."""
