@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from allweather.errors import AllweatherError
 from allweather.logs import configure_logging
@@ -27,6 +28,11 @@ def handle_errors(func: F) -> F:
         except AllweatherError as err:
             click.echo(f"错误 error: {err.message}", err=True)
             sys.exit(err.exit_code)
+        except OperationalError as err:
+            # An unreachable or misconfigured database: say which, not a traceback.
+            reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+            click.echo(f"错误 error: cannot use the database: {reason}", err=True)
+            sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
 

@@ -14,10 +14,11 @@ from sqlalchemy import Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import make_url
 
 from allweather.domain.portfolio import Country
+from allweather.errors import ConfigError
 from allweather.store.tables import countries
 
 
-class DatabaseURLError(ValueError):
+class DatabaseURLError(ConfigError):
     """A database URL the platform cannot use."""
 
 
