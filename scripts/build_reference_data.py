@@ -219,8 +219,12 @@ def main() -> None:
     features = []
     for iso2, parts in sorted(merged.items()):
         geometry = shapely.set_precision(shapely.union_all(parts), 1e-4)
-        features.append({"type": "Feature", "properties": {"iso2": iso2}, "geometry": mapping(geometry)})
-    with gzip.open(OUT_DATA / "boundaries-10m.geojson.gz", "wt", encoding="utf-8", compresslevel=9) as fh:
+        features.append(
+            {"type": "Feature", "properties": {"iso2": iso2}, "geometry": mapping(geometry)}
+        )
+    with gzip.open(
+        OUT_DATA / "boundaries-10m.geojson.gz", "wt", encoding="utf-8", compresslevel=9
+    ) as fh:
         json.dump({"type": "FeatureCollection", "features": features}, fh, separators=(",", ":"))
 
     basemap = []

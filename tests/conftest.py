@@ -50,7 +50,9 @@ def _postgres_url() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def _sqlite_engine(tmp_path_factory: pytest.TempPathFactory, catalog: CountryCatalog) -> Iterator[Engine]:
+def _sqlite_engine(
+    tmp_path_factory: pytest.TempPathFactory, catalog: CountryCatalog
+) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
     upgrade(engine, catalog.all())
     yield engine

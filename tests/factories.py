@@ -13,7 +13,9 @@ from allweather.store.base import ProjectUpdate
 
 # Real places: Nairobi terminus of the SGR, Mombasa port, Gwadar port.
 NAIROBI = Point(36.8219, -1.2921)
-MOMBASA_PORT = Polygon([(39.64, -4.06), (39.67, -4.06), (39.67, -4.03), (39.64, -4.03), (39.64, -4.06)])
+MOMBASA_PORT = Polygon(
+    [(39.64, -4.06), (39.67, -4.06), (39.67, -4.03), (39.64, -4.03), (39.64, -4.06)]
+)
 SGR_LINE = LineString([(39.63, -4.04), (38.57, -3.39), (37.95, -2.69), (36.82, -1.29)])
 
 

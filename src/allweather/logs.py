@@ -26,7 +26,9 @@ class _JsonFormatter(logging.Formatter):
 class _KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(f"{k}={v}" for k, v in record.__dict__.items() if k not in _RESERVED)
-        return f"{record.levelname.lower():7} {record.name}: {record.getMessage()} {extras}".rstrip()
+        return (
+            f"{record.levelname.lower():7} {record.name}: {record.getMessage()} {extras}".rstrip()
+        )
 
 
 def configure_logging(level: str = "INFO") -> None:

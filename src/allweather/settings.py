@@ -19,9 +19,11 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL; unset means a SQLite file under var/ in the working directory.",
+        description="SQLAlchemy URL; unset = a SQLite file under var/ in the working directory.",
     )
-    var_dir: Path = Field(default=Path("var"), description="Where the embedded default keeps state.")
+    var_dir: Path = Field(
+        default=Path("var"), description="Where the embedded default keeps state."
+    )
     now: datetime | None = Field(
         default=None,
         description="Pin the platform clock to this ISO 8601 instant (UTC); unset = real time.",
@@ -31,7 +33,9 @@ class Settings(BaseSettings):
         ge=0.0,
         description="With ALLWEATHER_NOW: 0 keeps the clock stopped; N runs it N times real time.",
     )
-    bus_url: str = Field(default="inprocess://", description="Pipeline bus; nats://… for JetStream.")
+    bus_url: str = Field(
+        default="inprocess://", description="Pipeline bus; nats://… for JetStream."
+    )
     host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the web server listens on.")
     log_level: str = Field(default="INFO", description="Python logging level name.")

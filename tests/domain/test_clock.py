@@ -9,7 +9,12 @@ from allweather.settings import load_settings
 
 @pytest.mark.parametrize(
     "text",
-    ["2024-08-19T13:00:00Z", "2024-08-19T13:00:00+00:00", "2024-08-19T21:00:00+08:00", "2024-08-19 13:00"],
+    [
+        "2024-08-19T13:00:00Z",
+        "2024-08-19T13:00:00+00:00",
+        "2024-08-19T21:00:00+08:00",
+        "2024-08-19 13:00",
+    ],
 )
 def test_parse_instant_returns_aware_utc(text):
     assert parse_instant(text) == datetime(2024, 8, 19, 13, 0, tzinfo=UTC)

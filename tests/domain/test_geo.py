@@ -20,7 +20,10 @@ from allweather.domain.vocabulary import SiteKind
         ("MULTIPOINT ((36.82 -1.29), (39.66 -4.05))", SiteKind.POINT),
         ("LINESTRING (39.66 -4.05, 36.82 -1.29)", SiteKind.LINE),
         ("MULTILINESTRING ((0 0, 1 1), (2 2, 3 3))", SiteKind.LINE),
-        ("POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0), (0.2 0.2, 0.4 0.2, 0.4 0.4, 0.2 0.2))", SiteKind.AREA),
+        (
+            "POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0), (0.2 0.2, 0.4 0.2, 0.4 0.4, 0.2 0.2))",
+            SiteKind.AREA,
+        ),
         ("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((2 2, 3 2, 3 3, 2 2)))", SiteKind.AREA),
     ],
 )

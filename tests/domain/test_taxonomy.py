@@ -12,12 +12,18 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def test_every_member_has_chinese_and_english_labels(enum):
     for member in enum:
         assert CJK.search(member.label.zh), member
-        assert member.label.en and not CJK.search(member.label.en), member
+        assert member.label.en, member
+        assert not CJK.search(member.label.en), member
 
 
 def test_mofcom_filing_rules_from_the_2010_rule():
     # Terrorism, kidnapping and crime are 政治风险; epidemics are 自然风险 (DOMAIN-CN.md §1.1).
-    for fine in (FineType.TERRORIST_ATTACK, FineType.KIDNAPPING, FineType.CRIME_WAVE, FineType.COUP):
+    for fine in (
+        FineType.TERRORIST_ATTACK,
+        FineType.KIDNAPPING,
+        FineType.CRIME_WAVE,
+        FineType.COUP,
+    ):
         assert fine.category is MofcomCategory.POLITICAL
     assert FineType.EPIDEMIC_OUTBREAK.category is MofcomCategory.NATURAL
     assert FineType.EPIDEMIC_OUTBREAK.event_class is EventClass.PUBLIC_HEALTH
@@ -36,7 +42,8 @@ def test_severity_grades_order_from_I_most_severe():
     assert [g.rank for g in SeverityGrade] == [1, 2, 3, 4]
     assert SeverityGrade.I.is_more_severe_than(SeverityGrade.II)
     assert not SeverityGrade.IV.is_more_severe_than(SeverityGrade.III)
-    assert SeverityGrade.I.numeral == "Ⅰ" and SeverityGrade.I.label.zh == "特别重大"
+    assert SeverityGrade.I.numeral == "Ⅰ"
+    assert SeverityGrade.I.label.zh == "特别重大"
     assert SeverityGrade.IV.label.zh == "一般"
 
 
@@ -51,8 +58,14 @@ def test_warning_levels_red_is_highest():
 
 @pytest.mark.parametrize(
     ("text", "level"),
-    [("一级", WarningLevel.RED), ("红色", WarningLevel.RED), ("Orange", WarningLevel.ORANGE),
-     ("3", WarningLevel.YELLOW), ("四级（蓝色）", WarningLevel.BLUE), ("严重", WarningLevel.ORANGE)],
+    [
+        ("一级", WarningLevel.RED),
+        ("红色", WarningLevel.RED),
+        ("Orange", WarningLevel.ORANGE),
+        ("3", WarningLevel.YELLOW),
+        ("四级（蓝色）", WarningLevel.BLUE),
+        ("严重", WarningLevel.ORANGE),
+    ],
 )
 def test_warning_level_parses_the_ways_people_write_it(text, level):
     assert WarningLevel.parse(text) is level

@@ -37,7 +37,10 @@ def test_parse_rejects_unknown_values_and_lists_the_accepted_codes():
         Sector.parse("spaceport")
 
 
-@pytest.mark.parametrize("vocabulary", [ProjectKind, Sector, ProjectStatus, SiteKind, LocationPrecision, OrgKind])
+@pytest.mark.parametrize(
+    "vocabulary", [ProjectKind, Sector, ProjectStatus, SiteKind, LocationPrecision, OrgKind]
+)
 def test_every_member_has_both_labels(vocabulary):
     for member in vocabulary:
-        assert member.label.zh and member.label.en
+        assert member.label.zh
+        assert member.label.en

@@ -5,29 +5,35 @@ import io
 import json
 
 import shapely
-from shapely.geometry import shape
+from shapely.geometry import LineString, shape
 
 from allweather.portfolio.columns import CANONICAL
 from allweather.portfolio.exporter import write_csv, write_geojson
-from shapely.geometry import LineString
-
-from tests.factories import make_project, make_site, make_update
 from tests.conftest import NOW
+from tests.factories import make_project, make_site, make_update
 
 
 def _seed(platform):
     platform.portfolio.apply_portfolio(
-        [make_update(make_project(organization_code=None), contacts_provided=True),
-         make_update(
-             make_project(
-                 "LA-RAIL",
-                 name="China–Laos Railway",
-                 name_zh="中老铁路",
-                 country_code="LA",
-                 contacts=(),
-                 sites=(make_site("1", geometry=LineString([(102.6, 17.97), (101.4, 20.0)]), country_code="LA"),),
-             )
-         )],
+        [
+            make_update(make_project(organization_code=None), contacts_provided=True),
+            make_update(
+                make_project(
+                    "LA-RAIL",
+                    name="China–Laos Railway",
+                    name_zh="中老铁路",
+                    country_code="LA",
+                    contacts=(),
+                    sites=(
+                        make_site(
+                            "1",
+                            geometry=LineString([(102.6, 17.97), (101.4, 20.0)]),
+                            country_code="LA",
+                        ),
+                    ),
+                )
+            ),
+        ],
         [],
         NOW,
     )
@@ -40,10 +46,16 @@ def test_csv_has_the_canonical_columns_and_one_row_per_site(platform):
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert list(rows[0]) == list(CANONICAL)
     terminus = next(r for r in rows if r["code"] == "KE-SGR" and r["site"] == "terminus")
-    assert (terminus["latitude"], terminus["longitude"], terminus["wkt"]) == ("-1.2921", "36.8219", "")
+    assert (terminus["latitude"], terminus["longitude"], terminus["wkt"]) == (
+        "-1.2921",
+        "36.8219",
+        "",
+    )
     line = next(r for r in rows if r["site"] == "line")
-    assert line["wkt"].startswith("LINESTRING") and line["latitude"] == ""
-    assert terminus["name_zh"] == "蒙内铁路" and terminus["value_usd"] == "3800000000"
+    assert line["wkt"].startswith("LINESTRING")
+    assert line["latitude"] == ""
+    assert terminus["name_zh"] == "蒙内铁路"
+    assert terminus["value_usd"] == "3800000000"
     assert terminus["contact_name"] == "Li Ming"
 
 
@@ -55,7 +67,8 @@ def test_csv_export_round_trips_through_import(platform, tmp_path):
     before = list(platform.portfolio.iter_projects())
     report = platform.import_file(first)
     assert report.exit_code == 0
-    assert report.changes.projects_unchanged == 2 and report.changes.sites_updated == 0
+    assert report.changes.projects_unchanged == 2
+    assert report.changes.sites_updated == 0
     after = list(platform.portfolio.iter_projects())
     assert [(p.code, p.name, p.kind, p.staff, p.contacts) for p in after] == [
         (p.code, p.name, p.kind, p.staff, p.contacts) for p in before
@@ -71,8 +84,14 @@ def test_geojson_export_is_a_feature_collection_that_reimports(platform, tmp_pat
     with path.open("w", encoding="utf-8") as fh:
         assert write_geojson(platform.portfolio.iter_projects(), fh) == 4
     document = json.loads(path.read_text(encoding="utf-8"))
-    assert document["type"] == "FeatureCollection" and len(document["features"]) == 4
-    kinds = {f["properties"]["site"]: shape(f["geometry"]).geom_type for f in document["features"] if f["properties"]["code"] == "KE-SGR"}
+    assert document["type"] == "FeatureCollection"
+    assert len(document["features"]) == 4
+    kinds = {
+        f["properties"]["site"]: shape(f["geometry"]).geom_type
+        for f in document["features"]
+        if f["properties"]["code"] == "KE-SGR"
+    }
     assert kinds == {"line": "LineString", "port": "Polygon", "terminus": "Point"}
     report = platform.import_file(path)
-    assert report.exit_code == 0 and report.changes.projects_unchanged == 2
+    assert report.exit_code == 0
+    assert report.changes.projects_unchanged == 2

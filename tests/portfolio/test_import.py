@@ -46,23 +46,30 @@ def test_bad_rows_are_reported_precisely_and_good_rows_land(platform, bad_file):
     assert (report.rows_total, report.rows_landed, report.rows_rejected) == (8, 3, 5)
     assert report.exit_code == 1
     by_row = {e.row: e for e in report.errors}
-    assert "91" in by_row[4].en and "纬度" in by_row[4].zh
+    assert "91" in by_row[4].en
+    assert "纬度" in by_row[4].zh
     assert "Atlantis" in by_row[6].en
     assert "month must be in 1..12" in by_row[8].en
     assert by_row[7].en.startswith("malformed WKT")
 
     sgr = platform.portfolio.get_project("KE-SGR")
     assert [s.kind.value for s in sgr.sites] == ["line", "point"]
-    assert sgr.kind is ProjectKind.FLAGSHIP and sgr.value_usd == 3.8e9 and sgr.staff.chinese == 120
+    assert sgr.kind is ProjectKind.FLAGSHIP
+    assert sgr.value_usd == 3.8e9
+    assert sgr.staff.chinese == 120
     gwadar = platform.portfolio.get_project("PK-GWADAR")
-    assert gwadar.country_code == "PK" and gwadar.sector is Sector.TRANSPORT
-    assert gwadar.status is ProjectStatus.UNDER_CONSTRUCTION and gwadar.start_date == date(2016, 1, 1)
+    assert gwadar.country_code == "PK"
+    assert gwadar.sector is Sector.TRANSPORT
+    assert gwadar.status is ProjectStatus.UNDER_CONSTRUCTION
+    assert gwadar.start_date == date(2016, 1, 1)
     assert platform.portfolio.counts()["projects"] == 2
 
 
 def test_strict_lands_nothing_when_any_row_is_bad(platform, bad_file):
     report = platform.import_file(bad_file, strict=True)
-    assert report.rows_landed == 0 and report.rows_rejected == 5 and report.exit_code == 1
+    assert report.rows_landed == 0
+    assert report.rows_rejected == 5
+    assert report.exit_code == 1
     assert len(report.errors) == 5
     assert platform.portfolio.counts()["projects"] == 0
 
@@ -70,7 +77,8 @@ def test_strict_lands_nothing_when_any_row_is_bad(platform, bad_file):
 def test_strict_lands_everything_when_all_rows_are_good(platform, tmp_path):
     path = write_csv(tmp_path / "ok.csv", HEADER, BAD_FILE_ROWS[0], BAD_FILE_ROWS[-1])
     report = platform.import_file(path, strict=True)
-    assert report.exit_code == 0 and report.rows_landed == 2
+    assert report.exit_code == 0
+    assert report.rows_landed == 2
     assert platform.portfolio.counts()["projects"] == 2
 
 
@@ -81,7 +89,11 @@ def test_reimport_updates_and_never_duplicates(platform, bad_file, tmp_path):
     assert (again.changes.projects_created, again.changes.sites_created) == (0, 0)
     counts = platform.portfolio.counts()
     assert (counts["projects"], counts["sites"]) == (2, 3)
-    renamed = write_csv(tmp_path / "renamed.csv", HEADER, BAD_FILE_ROWS[-1].replace("Gwadar Port", "Gwadar Port Phase II"))
+    renamed = write_csv(
+        tmp_path / "renamed.csv",
+        HEADER,
+        BAD_FILE_ROWS[-1].replace("Gwadar Port", "Gwadar Port Phase II"),
+    )
     report = platform.import_file(renamed)
     assert report.changes.projects_updated == 1
     assert platform.portfolio.get_project("PK-GWADAR").name == "Gwadar Port Phase II"
@@ -106,8 +118,12 @@ def test_rows_of_one_project_must_agree(platform, tmp_path):
 
 def test_project_with_a_rejected_row_keeps_its_stored_sites(platform, tmp_path):
     header = "code,name,site,latitude,longitude"
-    platform.import_file(write_csv(tmp_path / "a.csv", header, "P1,Port,north,1,30", "P1,Port,south,-1,30"))
-    report = platform.import_file(write_csv(tmp_path / "b.csv", header, "P1,Port,north,1,30", "P1,Port,south,-95,30"))
+    platform.import_file(
+        write_csv(tmp_path / "a.csv", header, "P1,Port,north,1,30", "P1,Port,south,-1,30")
+    )
+    report = platform.import_file(
+        write_csv(tmp_path / "b.csv", header, "P1,Port,north,1,30", "P1,Port,south,-95,30")
+    )
     assert report.rows_rejected == 1
     assert {s.key for s in platform.portfolio.get_project("P1").sites} == {"north", "south"}
     report = platform.import_file(write_csv(tmp_path / "c.csv", header, "P1,Port,north,1,30"))
@@ -116,7 +132,12 @@ def test_project_with_a_rejected_row_keeps_its_stored_sites(platform, tmp_path):
 
 
 def test_repeated_site_key_is_rejected(platform, tmp_path):
-    path = write_csv(tmp_path / "dup.csv", "code,name,site,latitude,longitude", "P1,Port,a,1,30", "P1,Port,a,2,30")
+    path = write_csv(
+        tmp_path / "dup.csv",
+        "code,name,site,latitude,longitude",
+        "P1,Port,a,1,30",
+        "P1,Port,a,2,30",
+    )
     report = platform.import_file(path)
     assert _errors(report) == {(3, "site", "site_repeat")}
 
@@ -143,7 +164,11 @@ def test_each_field_is_validated(platform, tmp_path, cells, column, code):
 
 
 def test_end_date_before_start_date_is_rejected(platform, tmp_path):
-    path = write_csv(tmp_path / "d.csv", "code,name,latitude,longitude,start_date,end_date", "P1,Port,1,30,2020-05-01,2019-01-01")
+    path = write_csv(
+        tmp_path / "d.csv",
+        "code,name,latitude,longitude,start_date,end_date",
+        "P1,Port,1,30,2020-05-01,2019-01-01",
+    )
     report = platform.import_file(path)
     assert _errors(report) == {(2, "end_date", "date_order")}
 
@@ -156,17 +181,22 @@ def test_site_outside_its_declared_country_is_a_warning_not_a_rejection(platform
         "KE-PORT,Mombasa port just offshore,KE,-4.07,39.69",
     )
     report = platform.import_file(path)
-    assert report.rows_landed == 2 and report.exit_code == 0
+    assert report.rows_landed == 2
+    assert report.exit_code == 0
     assert [(w.row, w.code) for w in report.warnings] == [(2, "outside_country")]
-    assert "Uganda" in report.warnings[0].en and "乌干达" in report.warnings[0].zh
+    assert "Uganda" in report.warnings[0].en
+    assert "乌干达" in report.warnings[0].zh
     assert platform.portfolio.get_project("UG-1").sites[0].country_code == "KE"
 
 
 def test_country_is_taken_from_the_geometry_when_not_given(platform, tmp_path):
-    path = write_csv(tmp_path / "g.csv", "code,name,latitude,longitude", "LA-1,Vientiane station,17.97,102.6")
+    path = write_csv(
+        tmp_path / "g.csv", "code,name,latitude,longitude", "LA-1,Vientiane station,17.97,102.6"
+    )
     platform.import_file(path)
     project = platform.portfolio.get_project("LA-1")
-    assert project.country_code == "LA" and project.sites[0].country_code == "LA"
+    assert project.country_code == "LA"
+    assert project.sites[0].country_code == "LA"
 
 
 def test_chinese_headers_and_gb18030_encoding(platform, tmp_path):
@@ -182,14 +212,37 @@ def test_semicolon_separated_csv_with_ignored_columns(platform, tmp_path):
     path = write_csv(tmp_path / "s.csv", "code;name;latitude;longitude;notes", "P1;Port;1;30;ours")
     report = platform.import_file(path)
     assert report.rows_landed == 1
-    assert [w.code for w in report.warnings] == ["ignored_columns"] and "notes" in report.warnings[0].en
+    assert [w.code for w in report.warnings] == ["ignored_columns"]
+    assert "notes" in report.warnings[0].en
 
 
 def test_xlsx_import_with_native_dates_and_numbers(platform, tmp_path):
     book = Workbook()
     sheet = book.active
-    sheet.append(["code", "name", "country", "latitude", "longitude", "start_date", "value_usd", "staff_local"])
-    sheet.append(["LK-HAMB", "Hambantota Port", "Sri Lanka", 6.12, 81.11, datetime(2008, 1, 15), 361000000, 250.0])
+    sheet.append(
+        [
+            "code",
+            "name",
+            "country",
+            "latitude",
+            "longitude",
+            "start_date",
+            "value_usd",
+            "staff_local",
+        ]
+    )
+    sheet.append(
+        [
+            "LK-HAMB",
+            "Hambantota Port",
+            "Sri Lanka",
+            6.12,
+            81.11,
+            datetime(2008, 1, 15),  # noqa: DTZ001 — a spreadsheet date cell has no zone
+            361000000,
+            250.0,
+        ]
+    )
     sheet.append(["LK-BAD", "Bad latitude", "LK", -91, 81.11, None, None, None])
     sheet.append([None, None, None, None, None, None, None, None])  # blank rows are skipped
     path = tmp_path / "portfolio.xlsx"
@@ -197,8 +250,10 @@ def test_xlsx_import_with_native_dates_and_numbers(platform, tmp_path):
     report = platform.import_file(path)
     assert _errors(report) == {(3, "latitude", "latitude")}
     project = platform.portfolio.get_project("LK-HAMB")
-    assert project.start_date == date(2008, 1, 15) and project.value_usd == 361e6
-    assert project.staff.local == 250 and project.country_code == "LK"
+    assert project.start_date == date(2008, 1, 15)
+    assert project.value_usd == 361e6
+    assert project.staff.local == 250
+    assert project.country_code == "LK"
 
 
 def test_geojson_import_with_features_as_rows(platform, tmp_path):
@@ -216,7 +271,8 @@ def test_geojson_import_with_features_as_rows(platform, tmp_path):
     )
     report = platform.import_file(path)
     assert _errors(report) == {(2, "geometry", "geometry"), (3, "geometry", "geometry")}
-    assert report.errors[0].where == "feature 2" and "Self-intersection" in report.errors[0].en
+    assert report.errors[0].where == "feature 2"
+    assert "Self-intersection" in report.errors[0].en
     assert platform.portfolio.get_project("LA-RAIL").sites[0].kind.value == "line"
 
 
@@ -244,7 +300,9 @@ def test_unreadable_files_raise_input_errors(platform, tmp_path, name, content, 
 
 def test_organizations_are_matched_by_code_or_name_and_created_once(platform, tmp_path):
     header = "code,name,organization,latitude,longitude"
-    platform.import_file(write_csv(tmp_path / "a.csv", header, "P1,Port,China Road & Bridge Corporation (CRBC),1,30"))
+    platform.import_file(
+        write_csv(tmp_path / "a.csv", header, "P1,Port,China Road & Bridge Corporation (CRBC),1,30")
+    )
     platform.import_file(
         write_csv(
             tmp_path / "b.csv",
@@ -255,7 +313,9 @@ def test_organizations_are_matched_by_code_or_name_and_created_once(platform, tm
         )
     )
     orgs = platform.portfolio.organizations()
-    assert sorted(o.code for o in orgs) == sorted(["CHINA-ROAD-BRIDGE-CORPORATION-CRBC", organization_code_for("中国电建")])
+    assert sorted(o.code for o in orgs) == sorted(
+        ["CHINA-ROAD-BRIDGE-CORPORATION-CRBC", organization_code_for("中国电建")]
+    )
     assert {platform.portfolio.get_project(c).organization_code for c in ("P1", "P2", "P3")} == {
         "CHINA-ROAD-BRIDGE-CORPORATION-CRBC"
     }
@@ -277,5 +337,8 @@ def test_every_import_is_logged(platform, bad_file):
 
     with platform.engine.connect() as conn:
         rows = conn.execute(select(portfolio_imports).order_by(portfolio_imports.c.id)).all()
-    assert [(r.rows_landed, r.rows_rejected, r.strict) for r in rows] == [(3, 5, False), (0, 5, True)]
+    assert [(r.rows_landed, r.rows_rejected, r.strict) for r in rows] == [
+        (3, 5, False),
+        (0, 5, True),
+    ]
     assert rows[0].summary["errors"][0]["row"] == 4

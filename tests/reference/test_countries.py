@@ -9,11 +9,23 @@ from allweather.reference.countries import UnknownCountryError
 @pytest.mark.parametrize(
     ("text", "iso2"),
     [
-        ("KE", "KE"), ("ken", "KE"), ("Kenya", "KE"), ("肯尼亚", "KE"),
-        ("老挝", "LA"), ("Lao People's Democratic Republic", "LA"), ("Laos", "LA"),
-        ("Dem. Rep. Congo", "CD"), ("刚果（金）", "CD"), ("刚果(布)", "CG"),
-        ("Viet Nam", "VN"), ("Vietnam", "VN"), ("巴基斯坦", "PK"), ("Kosovo", "XK"),
-        ("Côte d'Ivoire", "CI"), ("Türkiye", "TR"), ("  sri lanka ", "LK"),
+        ("KE", "KE"),
+        ("ken", "KE"),
+        ("Kenya", "KE"),
+        ("肯尼亚", "KE"),
+        ("老挝", "LA"),
+        ("Lao People's Democratic Republic", "LA"),
+        ("Laos", "LA"),
+        ("Dem. Rep. Congo", "CD"),
+        ("刚果（金）", "CD"),
+        ("刚果(布)", "CG"),
+        ("Viet Nam", "VN"),
+        ("Vietnam", "VN"),
+        ("巴基斯坦", "PK"),
+        ("Kosovo", "XK"),
+        ("Côte d'Ivoire", "CI"),
+        ("Türkiye", "TR"),
+        ("  sri lanka ", "LK"),
     ],
 )
 def test_resolve_by_code_or_name_in_either_language(catalog, text, iso2):
@@ -30,13 +42,20 @@ def test_every_country_has_a_chinese_and_an_english_name(catalog):
     assert len(countries) >= 249
     for c in countries:
         assert re.search(r"[\u4e00-\u9fff]", c.name_zh), c
-        assert c.name_en and len(c.iso3) == 3
+        assert c.name_en
+        assert len(c.iso3) == 3
 
 
 @pytest.mark.parametrize(
     ("lon", "lat", "iso2"),
-    [(36.8219, -1.2921, "KE"), (102.6, 17.97, "LA"), (62.33, 25.11, "PK"), (80.63, 7.29, "LK"),
-     (178.44, -18.14, "FJ"), (-179.9, 65.9, "RU")],
+    [
+        (36.8219, -1.2921, "KE"),
+        (102.6, 17.97, "LA"),
+        (62.33, 25.11, "PK"),
+        (80.63, 7.29, "LK"),
+        (178.44, -18.14, "FJ"),
+        (-179.9, 65.9, "RU"),
+    ],
 )
 def test_place_puts_points_in_their_country(catalog, lon, lat, iso2):
     placement = catalog.place(Point(lon, lat))

@@ -23,7 +23,9 @@ def test_migrations_create_exactly_the_declared_tables(engine):
 def test_upgrade_is_idempotent_and_countries_are_synced(engine, catalog):
     upgrade(engine, catalog.all())
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(countries)).scalar_one() == len(catalog)
+        assert conn.execute(select(func.count()).select_from(countries)).scalar_one() == len(
+            catalog
+        )
         kenya = conn.execute(select(countries).where(countries.c.iso2 == "KE")).one()
     assert (kenya.iso3, kenya.name_en, kenya.name_zh) == ("KEN", "Kenya", "肯尼亚")
     assert sync_countries(engine, catalog.all()) == 0  # nothing left to change

@@ -22,13 +22,18 @@ ORG = Organization("CRBC", "China Road and Bridge Corporation", "中国路桥工
 def test_create_then_read_back_everything(store):
     project = replace(make_project(), organization_code="CRBC")
     changes = store.apply_portfolio([make_update(project, contacts_provided=True)], [ORG], NOW)
-    assert (changes.projects_created, changes.sites_created, changes.organizations_created) == (1, 3, 1)
+    assert (changes.projects_created, changes.sites_created, changes.organizations_created) == (
+        1,
+        3,
+        1,
+    )
 
     stored = store.get_project("KE-SGR")
     assert stored is not None
     assert stored.name_zh == "蒙内铁路"
     assert stored.organization_code == "CRBC"
-    assert stored.kind is ProjectKind.FLAGSHIP and stored.sector is Sector.TRANSPORT
+    assert stored.kind is ProjectKind.FLAGSHIP
+    assert stored.sector is Sector.TRANSPORT
     assert stored.staff == StaffCounts(120, 2000, 5)
     assert stored.contacts == project.contacts
     assert [s.key for s in stored.sites] == ["line", "port", "terminus"]
@@ -41,7 +46,9 @@ def test_geometry_round_trips_exactly(store):
         [(39.0, -4.0), (39.5, -4.0), (39.5, -3.5), (39.0, -3.5)],
         [[(39.1, -3.9), (39.2, -3.9), (39.2, -3.8), (39.1, -3.8)]],
     )
-    across_180 = MultiLineString([[(179.5, -17.0), (180.0, -17.2)], [(-180.0, -17.2), (-179.6, -17.4)]])
+    across_180 = MultiLineString(
+        [[(179.5, -17.0), (180.0, -17.2)], [(-180.0, -17.2), (-179.6, -17.4)]]
+    )
     shapes = {"holed": holed, "dateline": across_180, "pin": Point(36.8219123456789, -1.2921)}
     project = make_project(sites=tuple(make_site(k, geometry=g) for k, g in shapes.items()))
     store.apply_portfolio([make_update(project)], [], NOW)
@@ -56,7 +63,8 @@ def test_reapplying_the_same_input_changes_nothing(store):
     assert again.projects_unchanged == 1
     assert (again.projects_created, again.projects_updated, again.sites_created) == (0, 0, 0)
     assert (again.sites_updated, again.sites_removed, again.organizations_created) == (0, 0, 0)
-    assert store.counts()["projects"] == 1 and store.counts()["sites"] == 3
+    assert store.counts()["projects"] == 1
+    assert store.counts()["sites"] == 3
 
 
 def test_update_touches_only_the_fields_given(store):
@@ -116,28 +124,46 @@ def test_a_failing_batch_writes_nothing(store):
 def test_list_projects_filters_and_paginates(store):
     updates = [
         make_update(make_project(f"KE-{i:02d}", name=f"Kenya project {i}")) for i in range(7)
-    ] + [make_update(make_project("LA-RAIL", name="China–Laos Railway", name_zh="中老铁路", country_code="LA"))]
+    ] + [
+        make_update(
+            make_project(
+                "LA-RAIL", name="China–Laos Railway", name_zh="中老铁路", country_code="LA"
+            )
+        )
+    ]
     store.apply_portfolio(updates, [], NOW)
     page, total = store.list_projects(ProjectFilter(country_code="ke"), offset=5, limit=5)
     assert total == 7
     assert [p.code for p in page] == ["KE-05", "KE-06"]
-    assert page[0].site_count == 3 and page[0].anchor is not None
+    assert page[0].site_count == 3
+    assert page[0].anchor is not None
     found, total = store.list_projects(ProjectFilter(text="中老"), offset=0, limit=10)
-    assert [p.code for p in found] == ["LA-RAIL"] and total == 1
+    assert [p.code for p in found] == ["LA-RAIL"]
+    assert total == 1
     found, _ = store.list_projects(ProjectFilter(text="laos"), offset=0, limit=10)
     assert [p.code for p in found] == ["LA-RAIL"]
 
 
 def test_site_features_by_bounding_box_including_across_the_antimeridian(store):
-    fiji = make_project("FJ-1", country_code="FJ", sites=(make_site("1", geometry=Point(179.9, -17.0), country_code="FJ"),))
-    samoa = make_project("WS-1", country_code="WS", sites=(make_site("1", geometry=Point(-171.8, -13.8), country_code="WS"),))
+    fiji = make_project(
+        "FJ-1",
+        country_code="FJ",
+        sites=(make_site("1", geometry=Point(179.9, -17.0), country_code="FJ"),),
+    )
+    samoa = make_project(
+        "WS-1",
+        country_code="WS",
+        sites=(make_site("1", geometry=Point(-171.8, -13.8), country_code="WS"),),
+    )
     store.apply_portfolio([make_update(), make_update(fiji), make_update(samoa)], [], NOW)
     kenya, total = store.site_features((36.0, -5.0, 40.0, 0.0), 0, 100)
-    assert total == 3 and {f.project_code for f in kenya} == {"KE-SGR"}
+    assert total == 3
+    assert {f.project_code for f in kenya} == {"KE-SGR"}
     pacific, _ = store.site_features((170.0, -20.0, -170.0, -10.0), 0, 100)
     assert {f.project_code for f in pacific} == {"FJ-1", "WS-1"}
     everything, total = store.site_features(None, 0, 2)
-    assert total == 5 and len(everything) == 2
+    assert total == 5
+    assert len(everything) == 2
 
 
 def test_organizations_and_oversight(store):
@@ -167,15 +193,25 @@ def test_postgis_holds_real_geometries(pg_engine):
     SqlPortfolioStore(pg_engine).apply_portfolio([make_update()], [], NOW)
     with pg_engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT key, ST_SRID(geometry), GeometryType(geometry), ST_IsValid(geometry) FROM sites ORDER BY key")
+            text(
+                "SELECT key, ST_SRID(geometry), GeometryType(geometry), ST_IsValid(geometry) FROM sites ORDER BY key"
+            )
         ).all()
         inside = conn.execute(
-            text("SELECT count(*) FROM sites WHERE ST_Intersects(geometry, ST_SetSRID(ST_MakePoint(39.65, -4.05), 4326))")
+            text(
+                "SELECT count(*) FROM sites WHERE ST_Intersects(geometry, ST_SetSRID(ST_MakePoint(39.65, -4.05), 4326))"
+            )
         ).scalar_one()
         indexed = conn.execute(
-            text("SELECT count(*) FROM pg_indexes WHERE tablename = 'sites' AND indexdef ILIKE '%gist%'")
+            text(
+                "SELECT count(*) FROM pg_indexes WHERE tablename = 'sites' AND indexdef ILIKE '%gist%'"
+            )
         ).scalar_one()
-    assert rows == [("line", 4326, "LINESTRING", True), ("port", 4326, "POLYGON", True), ("terminus", 4326, "POINT", True)]
+    assert rows == [
+        ("line", 4326, "LINESTRING", True),
+        ("port", 4326, "POLYGON", True),
+        ("terminus", 4326, "POINT", True),
+    ]
     assert inside == 1
     assert indexed == 1
 

@@ -26,7 +26,9 @@ class NotFoundError(AllweatherError):
     code = "not_found"
 
 
-def error_body(code: str, message: str, fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, fields: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
@@ -34,17 +36,21 @@ def error_body(code: str, message: str, fields: list[dict[str, Any]] | None = No
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, HTTPException)
+    if not isinstance(exc, HTTPException):  # registered for HTTPException only
+        raise exc
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):  # registered for validation errors only
+        raise exc
     fields = [
-        {"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")),
-         "location": str(e["loc"][0]) if e["loc"] else "",
-         "message": e["msg"]}
+        {
+            "field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")),
+            "location": str(e["loc"][0]) if e["loc"] else "",
+            "message": e["msg"],
+        }
         for e in exc.errors()
     ]
     message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
@@ -52,7 +58,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _platform_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AllweatherError)
+    if not isinstance(exc, AllweatherError):  # registered for the platform's errors only
+        raise exc
     status = 404 if isinstance(exc, NotFoundError) else 400 if isinstance(exc, InputError) else 500
     return JSONResponse(error_body(exc.code, exc.message), status_code=status)
 

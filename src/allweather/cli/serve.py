@@ -15,7 +15,9 @@ def run_server(host: str, port: int) -> None:
 
     platform = platform_from_env()
     app = create_app(platform)
-    click.echo(f"全天候 Allweather: http://{host}:{port}/  (API http://{host}:{port}/api/v1/)", err=True)
+    click.echo(
+        f"全天候 Allweather: http://{host}:{port}/  (API http://{host}:{port}/api/v1/)", err=True
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

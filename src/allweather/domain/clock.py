@@ -53,7 +53,7 @@ class ReplayClock:
     start: datetime
     speed: float = 1.0
     real: Clock = field(default_factory=SystemClock)
-    _real_start: datetime | None = None
+    _real_start: datetime = field(init=False)
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
@@ -62,7 +62,6 @@ class ReplayClock:
         self._real_start = self.real.now()
 
     def now(self) -> datetime:
-        assert self._real_start is not None
         elapsed = (self.real.now() - self._real_start).total_seconds()
         return self.start + timedelta(seconds=elapsed * self.speed)
 
@@ -86,5 +85,7 @@ def parse_instant(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as err:
-        raise ValueError(f"{text!r} is not an ISO 8601 instant (e.g. 2024-08-19T13:00:00Z)") from err
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 instant (e.g. 2024-08-19T13:00:00Z)"
+        ) from err
     return ensure_utc(moment)

@@ -4,7 +4,8 @@ Each is a separate field on an event. The fine type is a closed list; every fine
 default MOFCOM category and national event class, so a connector only has to pick the fine type.
 
 Sources: MOFCOM 《对外投资合作境外安全风险预警和信息通报制度》 (2010) for the five categories —
-terrorism, kidnapping and crime are 政治风险, epidemics are 自然风险; 《突发事件应对法》 Art. 2–3 for
+terrorism, kidnapping and crime are 政治风险, epidemics are 自然风险; 《突发事件应对法》
+Art. 2–3 for
 the four event classes and four severity grades (DOMAIN-CN.md §1.1, §3.1).
 """
 

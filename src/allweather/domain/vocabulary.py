@@ -40,7 +40,11 @@ class Vocabulary(StrEnum):
         key = normalize_term(text)
         for member in cls:
             label = member.label
-            if key in (normalize_term(member.value), normalize_term(label.zh), normalize_term(label.en)):
+            if key in (
+                normalize_term(member.value),
+                normalize_term(label.zh),
+                normalize_term(label.en),
+            ):
                 return member
         aliased = _ALIASES[cls].get(key)
         if aliased is not None:

@@ -108,13 +108,16 @@ class ImportReport:
             + ("（严格模式 strict: nothing landed）" if self.strict and self.rows_rejected else "")
         ]
         if self.skipped_as_unchanged:
-            out.append("内容与上次导入相同，已跳过 Same content as a previous clean import: skipped")
+            out.append(
+                "内容与上次导入相同，已跳过 Same content as a previous clean import: skipped"
+            )
         if self.changes:
             c = self.changes
             out.append(
-                f"项目 projects: {c.projects_created} 新增 created, {c.projects_updated} 更新 updated, "
-                f"{c.projects_unchanged} 未变 unchanged; 站点 sites: {c.sites_created} 新增 created, "
-                f"{c.sites_updated} 更新 updated, {c.sites_removed} 删除 removed"
+                f"项目 projects: {c.projects_created} 新增 created, "
+                f"{c.projects_updated} 更新 updated, {c.projects_unchanged} 未变 unchanged; "
+                f"站点 sites: {c.sites_created} 新增 created, {c.sites_updated} 更新 updated, "
+                f"{c.sites_removed} 删除 removed"
             )
         out += [f"错误 ERROR {e.text()}" for e in self.errors]
         out += [f"警告 WARNING {w.text()}" for w in self.warnings]
@@ -132,7 +135,9 @@ def organization_code_for(value: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", value).strip("-").upper()[:64].rstrip("-")
     if len(re.sub(r"[^A-Z]", "", slug)) >= 2:
         return slug
-    return "ORG-" + hashlib.sha1(value.encode("utf-8"), usedforsecurity=False).hexdigest()[:8].upper()
+    return (
+        "ORG-" + hashlib.sha1(value.encode("utf-8"), usedforsecurity=False).hexdigest()[:8].upper()
+    )
 
 
 class PortfolioImporter:
@@ -151,7 +156,9 @@ class PortfolioImporter:
         self.outside_tolerance_km = outside_tolerance_km
         self.validator = RowValidator(catalog)
 
-    def run(self, table: SourceTable, strict: bool = False, skip_if_unchanged: bool = False) -> ImportReport:
+    def run(
+        self, table: SourceTable, strict: bool = False, skip_if_unchanged: bool = False
+    ) -> ImportReport:
         started = self.clock.now()
         report = ImportReport(table.name, table.file_format, table.sha256, strict)
         report.rows_total = len(table.rows)
@@ -234,9 +241,7 @@ class PortfolioImporter:
     ) -> tuple[list[ProjectUpdate], list[Organization]]:
         known = self.store.organizations()
         by_code = {o.code: o for o in known}
-        by_name = {o.name.casefold(): o for o in known} | {
-            o.name_zh: o for o in known if o.name_zh
-        }
+        by_name = {o.name.casefold(): o for o in known} | {o.name_zh: o for o in known if o.name_zh}
         wanted_orgs: dict[str, Organization] = {}
         present = set(table.columns)
         # name is required, and the country is always known (declared, or from the geometry)
@@ -291,7 +296,8 @@ class PortfolioImporter:
         return updates, list(wanted_orgs.values())
 
     def _site(self, row: ValidRow, report: ImportReport) -> Site:
-        assert row.geometry is not None and row.site_key is not None
+        if row.geometry is None or row.site_key is None:  # validate() guarantees both
+            raise ValueError(f"{row.raw.where} reached the import unvalidated")
         placement = self.catalog.place(row.geometry)
         country = row.country or placement.iso2
         if row.country:
@@ -345,6 +351,11 @@ def _conflict(row: ValidRow, siblings: Sequence[ValidRow]) -> RowIssue | None:
     if row.site_key in keys:
         first_row = keys[row.site_key]
         return issue(
-            row.raw.where, row.raw.number, "site", "site_repeat", row.site_key, first_where=first_row.raw.where
+            row.raw.where,
+            row.raw.number,
+            "site",
+            "site_repeat",
+            row.site_key,
+            first_where=first_row.raw.where,
         )
     return None

@@ -83,7 +83,9 @@ class RowIssue:
         }
 
 
-def issue(where: str, row: int, column: str | None, code: str, value: Any = None, **params: Any) -> RowIssue:
+def issue(
+    where: str, row: int, column: str | None, code: str, value: Any = None, **params: Any
+) -> RowIssue:
     """Build a ``RowIssue`` from the message catalog."""
     zh, en = MESSAGES[code]
     shown = None if value is None else str(value)

@@ -13,6 +13,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -176,10 +177,19 @@ def _read_xlsx(name: str, raw: bytes, digest: str) -> SourceTable:
         cells: dict[str, Cell] = {}
         for column, value in zip(mapped, record, strict=False):
             if column is not None:
-                cells[column] = value
+                cells[column] = _xlsx_cell(value)
         rows.append(RawRow(offset, cells))
     workbook.close()
     return SourceTable(name, "xlsx", digest, columns, rows, ignored)
+
+
+def _xlsx_cell(value: object) -> Cell:
+    """Spreadsheet values as the validator expects them: numbers, dates, or text."""
+    if value is None or isinstance(value, str | int | float | date | datetime):
+        return None if isinstance(value, bool) else value
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)  # times, rich text, formulas: let validation judge the text
 
 
 def _read_geojson(name: str, raw: bytes, digest: str) -> SourceTable:
@@ -187,12 +197,14 @@ def _read_geojson(name: str, raw: bytes, digest: str) -> SourceTable:
         document = json.loads(_decode_text(name, raw))
     except json.JSONDecodeError as err:
         raise InputError(f"{name}: not valid JSON (line {err.lineno}: {err.msg})") from err
+    features: list[Any]
     if isinstance(document, dict) and document.get("type") == "Feature":
         features = [document]
     elif isinstance(document, dict) and document.get("type") == "FeatureCollection":
-        features = document.get("features")
-        if not isinstance(features, list):
+        listed = document.get("features")
+        if not isinstance(listed, list):
             raise InputError(f"{name}: FeatureCollection without a features list")
+        features = listed
     else:
         raise InputError(f"{name}: GeoJSON must be a FeatureCollection or a Feature")
     columns: list[str] = []

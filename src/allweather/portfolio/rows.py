@@ -163,7 +163,9 @@ class RowValidator:
             else:
                 row.values[column] = member
 
-    def _numbers(self, raw: dict[str, Cell], cells: dict[str, str], row: ValidRow, fail: Any) -> None:
+    def _numbers(
+        self, raw: dict[str, Cell], cells: dict[str, str], row: ValidRow, fail: Any
+    ) -> None:
         if cells.get("value_usd"):
             amount = _number(raw["value_usd"], cells["value_usd"])
             if amount is None:

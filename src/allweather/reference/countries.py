@@ -78,7 +78,8 @@ class CountryCatalog:
         iso2 = self._lookup.get(key) or self._lookup.get(normalize_term(text))
         if iso2 is None:
             raise UnknownCountryError(
-                f"unknown country {text!r}: give an ISO 3166 code (KE, KEN) or a name (Kenya, 肯尼亚)"
+                f"unknown country {text!r}: give an ISO 3166 code (KE, KEN) "
+                "or a name (Kenya, 肯尼亚)"
             )
         return self._by_iso2[iso2]
 
@@ -92,9 +93,10 @@ class CountryCatalog:
     def boundary(self, iso2: str) -> BaseGeometry | None:
         codes, geometries, _ = self._boundaries
         try:
-            return geometries[codes.index(iso2)]  # type: ignore[no-any-return]
+            geometry: BaseGeometry = geometries[codes.index(iso2)]
         except ValueError:
             return None
+        return geometry
 
     def place(self, geometry: BaseGeometry) -> Placement:
         """The country a geometry lies in (by its anchor point), or the nearest one offshore."""

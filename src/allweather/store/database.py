@@ -73,7 +73,8 @@ def _alembic_config() -> Config:
 def head_revision() -> str:
     """The newest migration shipped with this version."""
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
+    if head is None:
+        raise RuntimeError("no migrations found in allweather.store.migrations")
     return head
 
 

@@ -112,7 +112,7 @@ class SqlPortfolioStore:
             query = select(organizations.c.code, organizations.c.id).where(
                 organizations.c.code.in_(chunk)
             )
-            ids.update({code: oid for code, oid in conn.execute(query)})
+            ids.update(dict(conn.execute(query).tuples().all()))
         missing = [o for o in {o.code: o for o in wanted}.values() if o.code not in ids]
         if missing:
             rows = [
@@ -129,7 +129,7 @@ class SqlPortfolioStore:
             inserted = conn.execute(
                 insert(organizations).returning(organizations.c.code, organizations.c.id), rows
             )
-            ids.update({code: oid for code, oid in inserted})
+            ids.update(dict(inserted.tuples().all()))
             changes.organizations_created += len(missing)
         return ids
 
@@ -154,7 +154,9 @@ class SqlPortfolioStore:
             values = _project_values(u.project, org_ids)
             current = stored.get(u.project.code)
             if current is None:
-                inserts.append({**values, "code": u.project.code, "created_at": now, "updated_at": now})
+                inserts.append(
+                    {**values, "code": u.project.code, "created_at": now, "updated_at": now}
+                )
                 continue
             wanted = {
                 column: values[column]
@@ -171,8 +173,10 @@ class SqlPortfolioStore:
                 counted.add(current["id"])
         project_ids = {code: row["id"] for code, row in stored.items()}
         if inserts:
-            result = conn.execute(insert(projects).returning(projects.c.code, projects.c.id), inserts)
-            created = dict(result.all())
+            result = conn.execute(
+                insert(projects).returning(projects.c.code, projects.c.id), inserts
+            )
+            created: dict[str, int] = dict(result.tuples().all())
             project_ids.update(created)
             counted.update(created.values())
             changes.projects_created += len(inserts)
@@ -211,11 +215,14 @@ class SqlPortfolioStore:
                 values = _site_values(site)
                 existing = current.get(site.key)
                 if existing is None:
-                    inserts.append({**values, "project_id": pid, "created_at": now, "updated_at": now})
+                    inserts.append(
+                        {**values, "project_id": pid, "created_at": now, "updated_at": now}
+                    )
                     touched.add(pid)
                 elif _site_differs(existing, values):
                     conn.execute(
-                        update(sites).where(sites.c.id == existing["id"]), {**values, "updated_at": now}
+                        update(sites).where(sites.c.id == existing["id"]),
+                        {**values, "updated_at": now},
                     )
                     changes.sites_updated += 1
                     touched.add(pid)
@@ -266,7 +273,14 @@ class SqlPortfolioStore:
                 conn.execute(
                     insert(project_contacts),
                     [
-                        {"project_id": pid, "position": i, "name": n, "role": r, "phone": p, "email": e}
+                        {
+                            "project_id": pid,
+                            "position": i,
+                            "name": n,
+                            "role": r,
+                            "phone": p,
+                            "email": e,
+                        }
                         for i, (n, r, p, e) in enumerate(wanted)
                     ],
                 )
@@ -310,7 +324,9 @@ class SqlPortfolioStore:
         contact_rows: dict[int, list[Contact]] = defaultdict(list)
         for chunk in _chunks(ids):
             for s in conn.execute(
-                select(sites).where(sites.c.project_id.in_(chunk)).order_by(sites.c.project_id, sites.c.id)
+                select(sites)
+                .where(sites.c.project_id.in_(chunk))
+                .order_by(sites.c.project_id, sites.c.id)
             ):
                 site_rows[s.project_id].append(
                     Site(
@@ -403,7 +419,9 @@ class SqlPortfolioStore:
             conditions.append(_bbox_condition(*bbox))
         base = sites.join(projects)
         with self.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(base).where(*conditions)).scalar_one()
+            total = conn.execute(
+                select(func.count()).select_from(base).where(*conditions)
+            ).scalar_one()
             rows = conn.execute(
                 select(
                     sites.c.id,
@@ -448,13 +466,15 @@ class SqlPortfolioStore:
 
     def country_usage(self) -> list[CountryUsage]:
         with self.engine.connect() as conn:
-            project_counts = dict(
+            project_counts: dict[str | None, int] = dict(
                 conn.execute(
                     select(projects.c.country_code, func.count()).group_by(projects.c.country_code)
                 ).all()
             )
-            site_counts = dict(
-                conn.execute(select(sites.c.country_code, func.count()).group_by(sites.c.country_code)).all()
+            site_counts: dict[str | None, int] = dict(
+                conn.execute(
+                    select(sites.c.country_code, func.count()).group_by(sites.c.country_code)
+                ).all()
             )
             rows = conn.execute(select(countries).order_by(countries.c.iso2)).all()
         return [
@@ -494,7 +514,9 @@ def _project_values(project: Project, org_ids: dict[str, int]) -> dict[str, Any]
     return {
         "name": project.name,
         "name_zh": project.name_zh,
-        "organization_id": org_ids.get(project.organization_code) if project.organization_code else None,
+        "organization_id": org_ids.get(project.organization_code)
+        if project.organization_code
+        else None,
         "country_code": project.country_code,
         "kind": project.kind.value,
         "sector": project.sector.value if project.sector else None,
@@ -565,4 +587,3 @@ def _bbox_condition(
         return and_(lat, sites.c.max_lon >= min_lon, sites.c.min_lon <= max_lon)
     # A box across the antimeridian (e.g. 170 … -170) is two longitude ranges.
     return and_(lat, or_(sites.c.max_lon >= min_lon, sites.c.min_lon <= max_lon))
-

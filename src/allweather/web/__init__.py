@@ -1,1 +1,1 @@
-"""Server-rendered web interface (Jinja2) with vendored MapLibre; loads nothing from the internet."""
+"""Server-rendered web interface (Jinja2), vendored MapLibre: loads nothing from the internet."""

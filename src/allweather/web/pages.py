@@ -21,7 +21,9 @@ router = APIRouter(include_in_schema=False)
 
 # Interface strings, Chinese first. Kept here (not in templates) so both languages stay in step.
 TEXT: dict[str, Label] = {
-    "title": Label("全天候 · 境外项目风险预警评估平台", "Allweather · Overseas project risk platform"),
+    "title": Label(
+        "全天候 · 境外项目风险预警评估平台", "Allweather · Overseas project risk platform"
+    ),
     "brand": Label("全天候", "Allweather"),
     "map": Label("地图总览", "Map overview"),
     "projects": Label("项目", "Projects"),
@@ -37,7 +39,8 @@ TEXT: dict[str, Label] = {
     "code": Label("项目编码", "Project code"),
     "switch": Label("English", "中文"),
     "footer": Label(
-        "底图与边界：Natural Earth（公有领域）；项目：AidData GeoGCDF v2.0（ODC-By）与 OpenStreetMap（ODbL）",
+        "底图与边界：Natural Earth（公有领域）；"
+        "项目：AidData GeoGCDF v2.0（ODC-By）与 OpenStreetMap（ODbL）",
         "Basemap and borders: Natural Earth (public domain); projects: AidData GeoGCDF v2.0 "
         "(ODC-By) and OpenStreetMap (ODbL)",
     ),

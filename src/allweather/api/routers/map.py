@@ -25,7 +25,9 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         raise HTTPException(422, "bbox: expected min_lon,min_lat,max_lon,max_lat")
     min_lon, min_lat, max_lon, max_lat = values
     if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-        raise HTTPException(422, "bbox: longitudes in [-180, 180], latitudes in [-90, 90], min ≤ max")
+        raise HTTPException(
+            422, "bbox: longitudes in [-180, 180], latitudes in [-90, 90], min ≤ max"
+        )
     return min_lon, min_lat, max_lon, max_lat
 
 
@@ -37,7 +39,9 @@ def site_layer(
     zoom: Annotated[float | None, Query(ge=0, le=24, description="simplify for this zoom")] = None,
 ) -> dict[str, Any]:
     """Sites as a GeoJSON FeatureCollection (footprints, corridors, points)."""
-    features, total = platform.portfolio.site_features(parse_bbox(bbox), paging.offset, paging.page_size)
+    features, total = platform.portfolio.site_features(
+        parse_bbox(bbox), paging.offset, paging.page_size
+    )
     # Half a screen pixel at this zoom (256-px tiles), in degrees: invisible simplification.
     tolerance = 360.0 / (256 * 2**zoom) / 2 if zoom is not None else 0.0
     out = []
@@ -103,4 +107,3 @@ def project_layer(platform: PlatformDep, paging: MapPageDep) -> dict[str, Any]:
         "page": paging.page,
         "page_size": paging.page_size,
     }
-

@@ -19,7 +19,9 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 def list_projects(
     platform: PlatformDep,
     paging: PageDep,
-    country: Annotated[str | None, Query(min_length=2, max_length=2, description="ISO alpha-2")] = None,
+    country: Annotated[
+        str | None, Query(min_length=2, max_length=2, description="ISO alpha-2")
+    ] = None,
     organization: Annotated[str | None, Query(description="organisation code")] = None,
     kind: ProjectKind | None = None,
     sector: Sector | None = None,

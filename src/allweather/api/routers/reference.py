@@ -42,23 +42,42 @@ def list_organizations(platform: PlatformDep, paging: PageDep) -> Page[Organizat
     """Enterprises and supervising departments."""
     orgs = platform.portfolio.organizations()
     window = orgs[paging.offset : paging.offset + paging.page_size]
-    return Page.build([OrganizationOut.of(o) for o in window], paging.page, paging.page_size, len(orgs))
+    return Page.build(
+        [OrganizationOut.of(o) for o in window], paging.page, paging.page_size, len(orgs)
+    )
 
 
 @router.get("/vocabularies", response_model=list[VocabularyOut])
 def vocabularies() -> list[VocabularyOut]:
     """Every closed vocabulary with its Chinese and English labels."""
     out = [
-        VocabularyOut(name=v.__name__, values=[{"code": m.value, "zh": m.label.zh, "en": m.label.en} for m in v])
-        for v in (ProjectKind, Sector, ProjectStatus, OrgKind, SiteKind, LocationPrecision,
-                  MofcomCategory, EventClass, SeverityGrade)
+        VocabularyOut(
+            name=v.__name__,
+            values=[{"code": m.value, "zh": m.label.zh, "en": m.label.en} for m in v],
+        )
+        for v in (
+            ProjectKind,
+            Sector,
+            ProjectStatus,
+            OrgKind,
+            SiteKind,
+            LocationPrecision,
+            MofcomCategory,
+            EventClass,
+            SeverityGrade,
+        )
     ]
     out.append(
         VocabularyOut(
             name="FineType",
             values=[
-                {"code": t.value, "zh": t.label.zh, "en": t.label.en,
-                 "category": t.category.value, "event_class": t.event_class.value}
+                {
+                    "code": t.value,
+                    "zh": t.label.zh,
+                    "en": t.label.en,
+                    "category": t.category.value,
+                    "event_class": t.event_class.value,
+                }
                 for t in FineType
             ],
         )
@@ -67,7 +86,12 @@ def vocabularies() -> list[VocabularyOut]:
         VocabularyOut(
             name="WarningLevel",
             values=[
-                {"code": level.value, "zh": level.label.zh, "en": level.label.en, "colour": level.hex}
+                {
+                    "code": level.value,
+                    "zh": level.label.zh,
+                    "en": level.label.en,
+                    "colour": level.hex,
+                }
                 for level in WarningLevel
             ],
         )
