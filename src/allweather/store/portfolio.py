@@ -112,7 +112,7 @@ class SqlPortfolioStore:
             query = select(organizations.c.code, organizations.c.id).where(
                 organizations.c.code.in_(chunk)
             )
-            ids.update(dict(conn.execute(query).tuples().all()))
+            ids.update((row.code, row.id) for row in conn.execute(query))
         missing = [o for o in {o.code: o for o in wanted}.values() if o.code not in ids]
         if missing:
             rows = [
@@ -129,7 +129,7 @@ class SqlPortfolioStore:
             inserted = conn.execute(
                 insert(organizations).returning(organizations.c.code, organizations.c.id), rows
             )
-            ids.update(dict(inserted.tuples().all()))
+            ids.update((row.code, row.id) for row in inserted)
             changes.organizations_created += len(missing)
         return ids
 
@@ -176,7 +176,7 @@ class SqlPortfolioStore:
             result = conn.execute(
                 insert(projects).returning(projects.c.code, projects.c.id), inserts
             )
-            created: dict[str, int] = dict(result.tuples().all())
+            created: dict[str, int] = {row.code: row.id for row in result}
             project_ids.update(created)
             counted.update(created.values())
             changes.projects_created += len(inserts)
