@@ -342,3 +342,10 @@ def test_every_import_is_logged(platform, bad_file):
         (0, 5, True),
     ]
     assert rows[0].summary["errors"][0]["row"] == 4
+
+
+def test_later_rows_of_a_project_may_leave_the_name_blank(platform, tmp_path):
+    header = "code,name,latitude,longitude"
+    report = platform.import_file(write_csv(tmp_path / "n.csv", header, "P1,Port,1,30", "P1,,2,30", "P2,,3,30"))
+    assert _errors(report) == {(4, "name", "required")}
+    assert len(platform.portfolio.get_project("P1").sites) == 2

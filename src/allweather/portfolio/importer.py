@@ -212,8 +212,9 @@ class PortfolioImporter:
         ordinals: dict[str, int] = {}
         rejected_codes: set[str] = set()
         for raw in table.rows:
-            row, problems = self.validator.validate(raw)
             code = str(raw.cells.get("code") or "").strip()
+            # The first good row of a project must name it; later rows may leave it blank.
+            row, problems = self.validator.validate(raw, name_required=code not in grouped)
             if code:
                 ordinals[code] = ordinals.get(code, 0) + 1
             if row is None:

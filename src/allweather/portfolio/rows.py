@@ -103,7 +103,15 @@ class RowValidator:
     def __init__(self, catalog: CountryCatalog) -> None:
         self.catalog = catalog
 
-    def validate(self, raw: RawRow) -> tuple[ValidRow | None, list[RowIssue]]:
+    def validate(
+        self, raw: RawRow, name_required: bool = True
+    ) -> tuple[ValidRow | None, list[RowIssue]]:
+        """Validate one record.
+
+        Args:
+            raw: the record.
+            name_required: False for later rows of a project whose name is already known.
+        """
         problems: list[RowIssue] = []
         where = raw.where
 
@@ -118,7 +126,7 @@ class RowValidator:
             fail("code", "required")
         elif not CODE_PATTERN.match(code):
             fail("code", "code_format", code)
-        if not cells.get("name"):
+        if name_required and not cells.get("name"):
             fail("name", "required")
         for column, limit in TEXT_LIMITS.items():
             if len(cells.get(column, "")) > limit:
