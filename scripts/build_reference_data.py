@@ -4,8 +4,9 @@ Reads ../shared/data/natural_earth (public domain; world-atlas TopoJSON, ISC) an
 ISO 3166-1 table with its zh_CN translations (from Debian's iso-codes). Writes:
 
 - src/allweather/data/countries.csv — ISO codes, Chinese and English names, aliases;
-- src/allweather/data/boundaries-10m.geojson.gz — one MultiPolygon per country, from the
-  1:10m world-atlas topology (quantised to ~0.4 km; coordinates kept to 4 decimals);
+- src/allweather/data/boundaries-10m.npz — one MultiPolygon per country, from the 1:10m
+  world-atlas topology (quantised to ~0.4 km), as shapely ragged arrays: coordinates in 1e-4
+  degree integers, delta-encoded (1.3 MB; loads in tens of milliseconds, bit-exact);
 - src/allweather/web/static/basemap/countries.geojson — a light 1:50m basemap for the map page.
 
 Run: .venv/bin/python scripts/build_reference_data.py [--shared ../shared]
@@ -16,10 +17,10 @@ from __future__ import annotations
 import argparse
 import csv
 import gettext
-import gzip
 import json
 from pathlib import Path
 
+import numpy as np
 import pycountry
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
@@ -194,6 +195,33 @@ def add_natural_earth_aliases(rows: list[dict[str, str]], ne_path: Path) -> None
             row["aliases"] = "|".join(sorted(known - {row["name_en"], row["name_zh"], ""} | extra))
 
 
+def _multipolygon(geometry: object) -> MultiPolygon:
+    """Only the polygonal parts (make_valid can leave slivers of lines), as one MultiPolygon."""
+    polygons = []
+    for part in shapely.get_parts(geometry):
+        polygons.extend(p for p in shapely.get_parts(part) if p.geom_type == "Polygon")
+    return MultiPolygon(polygons)
+
+
+def write_boundaries(path: Path, codes: list[str], boundaries: list[MultiPolygon]) -> None:
+    """Store MultiPolygons as ragged arrays in 1e-4 degree integers, delta-encoded.
+
+    The coordinates already lie on the 1e-4 grid, so the round trip is exact; the reader is
+    ``allweather.reference.countries._load_boundaries``.
+    """
+    _, coords, (rings, polygons, parts) = shapely.to_ragged_array(boundaries)
+    grid = np.round(coords * 1e4).astype(np.int32)
+    deltas = np.diff(grid, axis=0, prepend=np.zeros((1, 2), dtype=np.int32))
+    np.savez_compressed(
+        path,
+        codes=np.array(codes),
+        deltas=deltas,
+        rings=rings.astype(np.int32),
+        polygons=polygons.astype(np.int32),
+        parts=parts.astype(np.int32),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
@@ -216,16 +244,11 @@ def main() -> None:
         if iso2 is None:
             continue
         merged.setdefault(iso2, []).append(geometry)
-    features = []
-    for iso2, parts in sorted(merged.items()):
-        geometry = shapely.set_precision(shapely.union_all(parts), 1e-4)
-        features.append(
-            {"type": "Feature", "properties": {"iso2": iso2}, "geometry": mapping(geometry)}
-        )
-    with gzip.open(
-        OUT_DATA / "boundaries-10m.geojson.gz", "wt", encoding="utf-8", compresslevel=9
-    ) as fh:
-        json.dump({"type": "FeatureCollection", "features": features}, fh, separators=(",", ":"))
+    codes = sorted(merged)
+    boundaries = [
+        _multipolygon(shapely.set_precision(shapely.union_all(merged[iso2]), 1e-4)) for iso2 in codes
+    ]
+    write_boundaries(OUT_DATA / "boundaries-10m.npz", codes, boundaries)
 
     basemap = []
     for feature in json.loads((ne / "ne_50m_admin_0_countries.json").read_text())["features"]:
@@ -243,7 +266,7 @@ def main() -> None:
     (OUT_BASEMAP / "countries.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": basemap}, separators=(",", ":"))
     )
-    print(f"{len(rows)} countries, {len(features)} boundaries, {len(basemap)} basemap shapes")
+    print(f"{len(rows)} countries, {len(codes)} boundaries, {len(basemap)} basemap shapes")
 
 
 if __name__ == "__main__":

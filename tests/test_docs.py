@@ -27,7 +27,8 @@ def test_the_documented_example_imports_cleanly(sqlite_platform, tmp_path):
     path = tmp_path / "example.csv"
     path.write_text(example, encoding="utf-8")
     report = sqlite_platform.import_file(path)
-    assert report.errors == [] and report.warnings == []
+    assert report.errors == []
+    assert report.warnings == []
     sgr = sqlite_platform.portfolio.get_project("KE-SGR")
     assert [s.key for s in sgr.sites] == ["line", "nairobi-terminus"]
     assert sqlite_platform.portfolio.get_project("PK-GWADAR").name_zh == "瓜达尔港"

@@ -346,6 +346,18 @@ def test_every_import_is_logged(platform, bad_file):
 
 def test_later_rows_of_a_project_may_leave_the_name_blank(platform, tmp_path):
     header = "code,name,latitude,longitude"
-    report = platform.import_file(write_csv(tmp_path / "n.csv", header, "P1,Port,1,30", "P1,,2,30", "P2,,3,30"))
+    report = platform.import_file(
+        write_csv(tmp_path / "n.csv", header, "P1,Port,1,30", "P1,,2,30", "P2,,3,30")
+    )
     assert _errors(report) == {(4, "name", "required")}
     assert len(platform.portfolio.get_project("P1").sites) == 2
+
+
+def test_a_site_off_its_own_coast_is_not_flagged(platform, tmp_path):
+    # Tarawa atoll, Kiribati: 1:10m boundaries miss the atoll, but its nearest land is Kiribati.
+    path = write_csv(
+        tmp_path / "ki.csv", "code,name,country,latitude,longitude", "KI-1,Tarawa,KI,1.45,173.0"
+    )
+    report = platform.import_file(path)
+    assert report.warnings == []
+    assert platform.portfolio.get_project("KI-1").sites[0].country_code == "KI"

@@ -17,9 +17,16 @@ from tests.factories import make_project, make_site, make_update
 CHROMIUM = Path(os.environ.get("ALLWEATHER_CHROMIUM", "/usr/bin/chromium"))
 # Headless flags for a closed network (see the machine notes): no background traffic at all.
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--enable-unsafe-swiftshader", "--use-angle=swiftshader",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-unsafe-swiftshader",
+    "--use-angle=swiftshader",
 ]
 
 pytestmark = pytest.mark.browser
@@ -35,11 +42,21 @@ def _free_port() -> int:
 def live_url(sqlite_platform):
     projects = [make_update(make_project(f"KE-{i:03d}")) for i in range(150)]
     projects.append(
-        make_update(make_project("FJ-1", country_code="FJ", sites=(make_site("1", geometry=Point(178.4, -18.1), country_code="FJ"),)))
+        make_update(
+            make_project(
+                "FJ-1",
+                country_code="FJ",
+                sites=(make_site("1", geometry=Point(178.4, -18.1), country_code="FJ"),),
+            )
+        )
     )
     sqlite_platform.portfolio.apply_portfolio(projects, [], NOW)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(sqlite_platform), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(sqlite_platform), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -53,7 +70,9 @@ def live_url(sqlite_platform):
 @pytest.fixture
 def page():
     if not CHROMIUM.exists():
-        require_or_skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+        require_or_skip(
+            f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -67,7 +86,9 @@ def test_map_shows_every_project_and_site_from_the_platform_only(live_url, page)
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
     page.goto(live_url + "/")
-    page.wait_for_function("window.allweather && (window.allweather.ready || window.allweather.error)", timeout=30000)
+    page.wait_for_function(
+        "window.allweather && (window.allweather.ready || window.allweather.error)", timeout=30000
+    )
     state = page.evaluate("({...window.allweather, map: undefined})")
     assert state["error"] is None
     assert state["projectsTotal"] == state["projectsLoaded"] == 151
@@ -81,9 +102,10 @@ def test_map_shows_every_project_and_site_from_the_platform_only(live_url, page)
     assert "已加载 151" in page.text_content("#status")
     assert page.title().startswith("全天候")
     assert requested, "the page made no requests"
-    assert all(url.startswith(live_url) or url.startswith("blob:") or url.startswith("data:") for url in requested), [
-        u for u in requested if not u.startswith(live_url)
-    ]
+    assert all(
+        url.startswith(live_url) or url.startswith("blob:") or url.startswith("data:")
+        for url in requested
+    ), [u for u in requested if not u.startswith(live_url)]
 
 
 def test_language_switch_to_english(live_url, page):

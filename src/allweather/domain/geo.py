@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
@@ -104,6 +105,15 @@ def approx_distance_km(a: BaseGeometry, b: BaseGeometry) -> float:
         return 0.0
     pa, pb = nearest_points(a, b)
     return geodesic_km(pa.x, pa.y, pb.x, pb.y)
+
+
+def approx_distances_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``approx_distance_km`` pairwise over two equal-length arrays of geometries."""
+    if len(a) == 0:
+        return np.zeros(0)
+    ends = shapely.get_coordinates(shapely.shortest_line(a, b)).reshape(-1, 4)
+    _, _, metres = WGS84.inv(ends[:, 0], ends[:, 1], ends[:, 2], ends[:, 3])
+    return np.asarray(metres, dtype=float) / 1000.0
 
 
 def anchor_point(geometry: BaseGeometry) -> tuple[float, float]:

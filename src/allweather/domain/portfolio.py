@@ -88,6 +88,7 @@ class Project:
     start_date: date | None = None
     end_date: date | None = None
     staff: StaffCounts = field(default_factory=StaffCounts)
+    source: str | None = None  # where the record came from (dataset, register), for attribution
     contacts: tuple[Contact, ...] = ()
     sites: tuple[Site, ...] = ()
     id: int | None = None  # assigned by the store

@@ -37,24 +37,16 @@ class Vocabulary(StrEnum):
         Raises:
             ValueError: naming the accepted codes when nothing matches.
         """
-        key = normalize_term(text)
-        for member in cls:
-            label = member.label
-            if key in (
-                normalize_term(member.value),
-                normalize_term(label.zh),
-                normalize_term(label.en),
-            ):
-                return member
-        aliased = _ALIASES[cls].get(key)
-        if aliased is not None:
-            return cls(aliased)
+        code = _LOOKUP[cls].get(normalize_term(text))
+        if code is not None:
+            return cls(code)
         accepted = ", ".join(m.value for m in cls)
         raise ValueError(f"unknown value {text!r}; accepted: {accepted}")
 
 
 _LABELS: dict[type[Vocabulary], dict[str, Label]] = {}
-_ALIASES: dict[type[Vocabulary], dict[str, str]] = {}
+# normalized code, label or alias → member code; codes and labels win over aliases
+_LOOKUP: dict[type[Vocabulary], dict[str, str]] = {}
 
 
 def _install(cls: type[Vocabulary], labels: dict[str, Label], aliases: dict[str, str]) -> None:
@@ -63,7 +55,10 @@ def _install(cls: type[Vocabulary], labels: dict[str, Label], aliases: dict[str,
         # a guard for developers adding a member without its label, or a stray alias
         raise RuntimeError(f"{cls.__name__}: labels or aliases do not match the members")
     _LABELS[cls] = dict(labels)
-    _ALIASES[cls] = {normalize_term(alias): code for alias, code in aliases.items()}
+    lookup = {normalize_term(alias): code for alias, code in aliases.items()}
+    for code, label in labels.items():
+        lookup.update({normalize_term(name): code for name in (code, label.zh, label.en)})
+    _LOOKUP[cls] = lookup
 
 
 class ProjectKind(Vocabulary):

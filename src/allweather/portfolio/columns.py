@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from allweather.domain.vocabulary import normalize_term
 
@@ -151,6 +152,13 @@ COLUMNS: tuple[ColumnSpec, ...] = (
         "MULTIPOLYGON (footprints).",
         ("geometry", "几何"),
     ),
+    ColumnSpec(
+        "source",
+        "project",
+        "no",
+        "Where the record comes from (a register, a dataset), kept for attribution.",
+        ("来源", "数据来源"),
+    ),
     ColumnSpec("contact_name", "project", "no", "Project contact person.", ("联系人",)),
     ColumnSpec("contact_role", "project", "no", "The contact's role.", ("联系人职务",)),
     ColumnSpec("contact_phone", "project", "no", "The contact's phone.", ("联系电话",)),
@@ -166,6 +174,7 @@ for _spec in COLUMNS:
         _HEADER_LOOKUP[normalize_term(_alias).replace(" ", "_")] = _spec.name
 
 
+@lru_cache(maxsize=4096)  # GeoJSON asks once per property of every feature
 def canonical_column(header: str) -> str | None:
     """The canonical name for a header cell (case, spaces and Chinese aliases tolerated)."""
     key = normalize_term(header).replace(" ", "_")

@@ -37,6 +37,7 @@ def _cells(project: Project, site: Site) -> dict[str, Any]:
         "site": site.key,
         "site_name": site.name,
         "precision": site.precision.value,
+        "source": project.source,
         "contact_name": contact.name if contact else None,
         "contact_role": contact.role if contact else None,
         "contact_phone": contact.phone if contact else None,

@@ -25,7 +25,7 @@ from allweather.portfolio.columns import CONTACT_COLUMNS
 from allweather.portfolio.issues import RowIssue, issue
 from allweather.portfolio.readers import SourceTable
 from allweather.portfolio.rows import CODE_PATTERN, PROJECT_VALUE_COLUMNS, RowValidator, ValidRow
-from allweather.reference.countries import CountryCatalog
+from allweather.reference.countries import CountryCatalog, Placement
 from allweather.store.base import (
     PROJECT_FIELDS,
     ImportRecord,
@@ -53,6 +53,7 @@ _COLUMN_FIELDS = {
     "staff_cn": "staff",
     "staff_local": "staff",
     "staff_other": "staff",
+    "source": "source",
 }
 
 
@@ -250,13 +251,16 @@ class PortfolioImporter:
         fields |= {"name", "country_code"}
         contacts_provided = bool(present & set(CONTACT_COLUMNS))
 
+        valid = [row for rows in grouped.values() for row in rows]
+        located = self.catalog.place_many([row.geometry for row in valid if row.geometry])
+        placements = {id(row): placement for row, placement in zip(valid, located, strict=True)}
         updates: list[ProjectUpdate] = []
         for code, rows in grouped.items():
             values: dict[str, Any] = {}
             for row in rows:
                 for column, value in row.values.items():
                     values.setdefault(column, value)
-            sites = tuple(self._site(row, report) for row in rows)
+            sites = tuple(self._site(row, placements[id(row)], report) for row in rows)
             org_code = None
             if values.get("organization"):
                 name = values["organization"]
@@ -283,6 +287,7 @@ class PortfolioImporter:
                 staff=StaffCounts(
                     values.get("staff_cn"), values.get("staff_local"), values.get("staff_other")
                 ),
+                source=values.get("source"),
                 contacts=(contact,) if contact else (),
                 sites=sites,
             )
@@ -296,14 +301,17 @@ class PortfolioImporter:
             )
         return updates, list(wanted_orgs.values())
 
-    def _site(self, row: ValidRow, report: ImportReport) -> Site:
+    def _site(self, row: ValidRow, placement: Placement, report: ImportReport) -> Site:
         if row.geometry is None or row.site_key is None:  # validate() guarantees both
             raise ValueError(f"{row.raw.where} reached the import unvalidated")
-        placement = self.catalog.place(row.geometry)
         country = row.country or placement.iso2
-        if row.country:
+        inside_declared = placement.iso2 == row.country and placement.distance_km == 0
+        if row.country and not inside_declared:
             outside = self.catalog.distance_outside_km(row.geometry, row.country)
-            if outside is not None and outside > self.outside_tolerance_km:
+            # Off the declared country's own coast (its nearest land) is a coastal site, not a
+            # mismatch: islands and atolls are coarse at 1:10m.
+            offshore_of_own = placement.iso2 == row.country
+            if outside is not None and outside > self.outside_tolerance_km and not offshore_of_own:
                 actual = self.catalog.get(placement.iso2) if placement.iso2 else None
                 report.warnings.append(
                     issue(

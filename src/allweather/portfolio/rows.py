@@ -37,6 +37,7 @@ TEXT_LIMITS = {
     "name": 500,
     "name_zh": 500,
     "organization": 300,
+    "source": 200,
     "site": 64,
     "site_name": 300,
     "contact_name": 200,
@@ -58,6 +59,7 @@ PROJECT_VALUE_COLUMNS = (
     "staff_cn",
     "staff_local",
     "staff_other",
+    "source",
     *CONTACT_COLUMNS,
 )
 
@@ -133,7 +135,7 @@ class RowValidator:
                 fail(column, "too_long", cells[column][:40] + "…", limit=limit)
 
         row = ValidRow(raw, code)
-        for column in ("name", "name_zh", "organization", "contact_name", "contact_role"):
+        for column in ("name", "name_zh", "organization", "source", "contact_name", "contact_role"):
             if cells.get(column):
                 row.values[column] = cells[column]
         self._vocabularies(cells, row, fail)

@@ -29,6 +29,7 @@ PROJECT_FIELDS = frozenset(
         "start_date",
         "end_date",
         "staff",
+        "source",
     }
 )
 

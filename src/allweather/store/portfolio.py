@@ -61,6 +61,7 @@ _FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "start_date": ("start_date",),
     "end_date": ("end_date",),
     "staff": ("staff_cn", "staff_local", "staff_other"),
+    "source": ("source",),
 }
 
 
@@ -358,6 +359,7 @@ class SqlPortfolioStore:
                 start_date=row.start_date,
                 end_date=row.end_date,
                 staff=StaffCounts(row.staff_cn, row.staff_local, row.staff_other),
+                source=row.source,
                 contacts=tuple(contact_rows[row.id]),
                 sites=tuple(site_rows[row.id]),
                 id=row.id,
@@ -527,6 +529,7 @@ def _project_values(project: Project, org_ids: dict[str, int]) -> dict[str, Any]
         "staff_cn": project.staff.chinese,
         "staff_local": project.staff.local,
         "staff_other": project.staff.third_country,
+        "source": project.source,
     }
 
 

@@ -115,6 +115,7 @@ projects = Table(
     Column("staff_cn", Integer),
     Column("staff_local", Integer),
     Column("staff_other", Integer),
+    Column("source", String(200)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_projects_country_code", "country_code"),

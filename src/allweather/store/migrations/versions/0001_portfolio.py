@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("staff_cn", sa.Integer),
         sa.Column("staff_local", sa.Integer),
         sa.Column("staff_other", sa.Integer),
+        sa.Column("source", sa.String(200)),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
     )
