@@ -246,7 +246,8 @@ def main() -> None:
         merged.setdefault(iso2, []).append(geometry)
     codes = sorted(merged)
     boundaries = [
-        _multipolygon(shapely.set_precision(shapely.union_all(merged[iso2]), 1e-4)) for iso2 in codes
+        _multipolygon(shapely.set_precision(shapely.union_all(merged[code]), 1e-4))
+        for code in codes
     ]
     write_boundaries(OUT_DATA / "boundaries-10m.npz", codes, boundaries)
 
