@@ -141,6 +141,7 @@ def placement(workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
     ours_seconds, ours_found = timed(lambda: sum(1 for g in geometries if catalog.place(g).iso2))
     countries = gpd.read_file(_boundaries_file(workdir))
+
     def peer() -> int:  # the same work: an anchor point per site, then the spatial join
         points = gpd.GeoDataFrame(geometry=shapely.point_on_surface(geometries), crs="EPSG:4326")
         joined = gpd.sjoin(points, countries, how="left", predicate="intersects")
