@@ -99,7 +99,7 @@ def test_map_shows_every_project_and_site_from_the_platform_only(live_url, page)
     )
     assert rendered > 0
     assert page.evaluate("window.allweather.map.getLayer('site-lines') !== undefined")
-    assert "已加载 151" in page.text_content("#status")
+    assert page.text_content("#status") == "已加载 151 个项目 · 451 个站点"
     assert page.title().startswith("全天候")
     assert requested, "the page made no requests"
     assert all(
@@ -108,10 +108,35 @@ def test_map_shows_every_project_and_site_from_the_platform_only(live_url, page)
     ), [u for u in requested if not u.startswith(live_url)]
 
 
+def _looks_like_missing_glyphs(page, selector: str) -> bool:
+    """True when an element's Chinese renders like private-use characters (empty boxes)."""
+    element = page.locator(selector)
+    real = element.screenshot()
+    original = element.evaluate("e => e.textContent")
+    element.evaluate(
+        "e => { e.textContent = e.textContent.replace(/[\\u4e00-\\u9fff]/g, '\\uE000'); }"
+    )
+    boxes = element.screenshot()
+    element.evaluate("(e, text) => { e.textContent = text; }", original)
+    return real == boxes
+
+
+def test_chinese_text_renders_as_glyphs_not_boxes(live_url, page):
+    page.goto(live_url + "/")
+    page.wait_for_function("window.allweather && window.allweather.ready", timeout=30000)
+    fonts = page.evaluate("window.allweatherFonts")
+    # Without a system Chinese font (as on CI), the platform's own font must have loaded.
+    expected = "not needed" if fonts["systemDrawsChinese"] else "loaded"
+    assert fonts["platformFont"] == expected
+    for selector in (".bar .brand", ".bar .page", ".legend h2", "#status"):
+        assert page.locator(selector).text_content().strip()
+        assert not _looks_like_missing_glyphs(page, selector), selector
+
+
 def test_language_switch_to_english(live_url, page):
     page.goto(live_url + "/")
     page.click("a.lang")
     page.wait_for_function("window.allweather && window.allweather.ready", timeout=30000)
     assert page.title().startswith("Allweather")
-    assert "Loaded 151" in page.text_content("#status")
+    assert page.text_content("#status") == "Loaded 151 projects · 451 sites"
     assert page.get_attribute("html", "lang") == "en"

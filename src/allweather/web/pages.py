@@ -28,6 +28,8 @@ TEXT: dict[str, Label] = {
     "map": Label("地图总览", "Map overview"),
     "projects": Label("项目", "Projects"),
     "sites": Label("站点", "Sites"),
+    "n_projects": Label("个项目", "projects"),
+    "n_sites": Label("个站点", "sites"),
     "countries": Label("国家", "Countries"),
     "legend": Label("图例", "Legend"),
     "loading": Label("正在加载项目…", "Loading projects…"),
