@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from allweather.domain.clock import Clock
 from allweather.portfolio.importer import ImportReport, PortfolioImporter
-from allweather.portfolio.readers import read_table
+from allweather.portfolio.readers import load_source, parse_source
 from allweather.reference.countries import CountryCatalog, country_catalog
 from allweather.settings import Settings
 from allweather.store.database import current_revision, head_revision, make_engine, upgrade
@@ -35,8 +35,15 @@ class Platform:
     def import_file(
         self, path: Path, strict: bool = False, skip_if_unchanged: bool = False
     ) -> ImportReport:
-        """Read and import one portfolio file (raises ``InputError`` when unreadable)."""
-        return self.importer().run(read_table(path), strict, skip_if_unchanged)
+        """Read and import one portfolio file (raises ``InputError`` when unreadable).
+
+        With ``skip_if_unchanged``, content already landed cleanly is not parsed again.
+        """
+        source = load_source(path)
+        importer = self.importer()
+        if skip_if_unchanged and (unchanged := importer.unchanged(source)) is not None:
+            return unchanged
+        return importer.run(parse_source(source), strict)
 
     def schema_is_current(self) -> bool:
         return current_revision(self.engine) == head_revision()

@@ -361,3 +361,19 @@ def test_a_site_off_its_own_coast_is_not_flagged(platform, tmp_path):
     report = platform.import_file(path)
     assert report.warnings == []
     assert platform.portfolio.get_project("KI-1").sites[0].country_code == "KI"
+
+
+def test_unchanged_content_is_skipped_only_after_a_clean_import(platform, tmp_path, bad_file):
+    header = "code,name,latitude,longitude"
+    good = write_csv(tmp_path / "g.csv", header, "P1,Port,1,30", "P2,Dock,2,30")
+    assert not platform.import_file(good, skip_if_unchanged=True).skipped_as_unchanged
+    again = platform.import_file(good, skip_if_unchanged=True)
+    assert again.skipped_as_unchanged
+    assert (again.rows_total, again.rows_landed, again.changes) == (2, 2, None)
+    # A file with rejected rows is never skipped: its good rows may be fixed up later.
+    platform.import_file(bad_file)
+    assert not platform.import_file(bad_file, skip_if_unchanged=True).skipped_as_unchanged
+    changed = write_csv(tmp_path / "g.csv", header, "P1,Port,1,30", "P2,Dock,3,30")
+    report = platform.import_file(changed, skip_if_unchanged=True)
+    assert not report.skipped_as_unchanged
+    assert report.changes.sites_updated == 1

@@ -58,11 +58,30 @@ class SourceTable:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def read_table(path: Path) -> SourceTable:
-    """Read ``path`` by its extension (.csv, .xlsx, .geojson/.json, optionally .gz).
+@dataclass(frozen=True)
+class RawSource:
+    """A portfolio file's bytes (gzip already undone), its format and content hash."""
+
+    name: str
+    file_format: str
+    content: bytes
+    sha256: str
+
+
+_FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".geojson": "geojson",
+    ".json": "geojson",
+}
+
+
+def load_source(path: Path) -> RawSource:
+    """Read a file's bytes and identify its format by extension (optionally ``.gz``).
 
     Raises:
-        InputError: the file is missing, unreadable or not a portfolio table.
+        InputError: the file is missing, not valid gzip, or of an unsupported type.
     """
     try:
         raw = path.read_bytes()
@@ -75,14 +94,21 @@ def read_table(path: Path) -> SourceTable:
         except (OSError, EOFError) as err:
             raise InputError(f"{path.name}: not a valid gzip file") from err
         name = name[:-3]
-    digest = hashlib.sha256(raw).hexdigest()
-    if name.endswith(".csv") or name.endswith(".txt"):
-        return _read_csv(path.name, raw, digest)
-    if name.endswith(".xlsx"):
-        return _read_xlsx(path.name, raw, digest)
-    if name.endswith(".geojson") or name.endswith(".json"):
-        return _read_geojson(path.name, raw, digest)
-    raise InputError(f"{path.name}: unsupported file type; use .csv, .xlsx or .geojson")
+    file_format = _FORMATS.get(Path(name).suffix)
+    if file_format is None:
+        raise InputError(f"{path.name}: unsupported file type; use .csv, .xlsx or .geojson")
+    return RawSource(path.name, file_format, raw, hashlib.sha256(raw).hexdigest())
+
+
+def parse_source(source: RawSource) -> SourceTable:
+    """Decode a loaded file into raw rows (raises ``InputError`` when it is no portfolio)."""
+    parse = {"csv": _read_csv, "xlsx": _read_xlsx, "geojson": _read_geojson}[source.file_format]
+    return parse(source.name, source.content, source.sha256)
+
+
+def read_table(path: Path) -> SourceTable:
+    """Read and decode ``path`` (.csv, .xlsx, .geojson/.json, optionally .gz)."""
+    return parse_source(load_source(path))
 
 
 def _header(name: str, cells: list[Any]) -> tuple[list[str | None], list[str], list[str]]:

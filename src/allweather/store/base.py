@@ -162,8 +162,8 @@ class PortfolioWriter(Protocol):
         """Append an entry to the import log."""
         ...
 
-    def clean_import_exists(self, sha256: str) -> bool:
-        """True when content with this hash was already imported without rejections."""
+    def clean_import_rows(self, sha256: str) -> int | None:
+        """Rows of the last import of this content that had no rejections, else None."""
         ...
 
 

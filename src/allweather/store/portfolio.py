@@ -291,12 +291,16 @@ class SqlPortfolioStore:
         with self.engine.begin() as conn:
             conn.execute(insert(portfolio_imports), [record.__dict__])
 
-    def clean_import_exists(self, sha256: str) -> bool:
-        query = select(func.count()).where(
-            portfolio_imports.c.sha256 == sha256, portfolio_imports.c.rows_rejected == 0
+    def clean_import_rows(self, sha256: str) -> int | None:
+        query = (
+            select(portfolio_imports.c.rows_total)
+            .where(portfolio_imports.c.sha256 == sha256, portfolio_imports.c.rows_rejected == 0)
+            .order_by(portfolio_imports.c.id.desc())
+            .limit(1)
         )
         with self.engine.connect() as conn:
-            return bool(conn.execute(query).scalar_one())
+            rows: int | None = conn.execute(query).scalar_one_or_none()
+        return rows
 
     # ------------------------------------------------------------------ reads
 
