@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete
@@ -25,7 +24,6 @@ from allweather.store.tables import ALL_DATA_TABLES
 
 NOW = datetime(2024, 8, 19, 13, 0, tzinfo=UTC)
 REQUIRE_SERVICES = os.environ.get("ALLWEATHER_REQUIRE_SERVICES", "") not in ("", "0")
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def require_or_skip(reason: str) -> None:

@@ -260,7 +260,7 @@ class PortfolioImporter:
         contacts_provided = bool(present & set(CONTACT_COLUMNS))
 
         valid = [row for rows in grouped.values() for row in rows]
-        located = self.catalog.place_many([row.geometry for row in valid if row.geometry])
+        located = self.catalog.place_many([r.geometry for r in valid if r.geometry is not None])
         placements = {id(row): placement for row, placement in zip(valid, located, strict=True)}
         updates: list[ProjectUpdate] = []
         for code, rows in grouped.items():
