@@ -37,6 +37,7 @@ from allweather.reference import countries as reference
 from allweather.settings import Settings
 from allweather.store.database import make_engine, upgrade
 from allweather.store.portfolio import SqlPortfolioStore
+from allweather.store.sources import SqlSourceStore
 from allweather.store.tables import ALL_DATA_TABLES
 
 REPEATS = 3
@@ -62,7 +63,12 @@ def fresh_platform(url: str) -> Platform:
         for table in ALL_DATA_TABLES:
             conn.execute(table.delete())
     return Platform(
-        Settings(database_url=url), SystemClock(), engine, catalog, SqlPortfolioStore(engine)
+        Settings(database_url=url),
+        SystemClock(),
+        engine,
+        catalog,
+        SqlPortfolioStore(engine),
+        SqlSourceStore(engine),
     )
 
 

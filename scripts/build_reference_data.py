@@ -222,6 +222,30 @@ def write_boundaries(path: Path, codes: list[str], boundaries: list[MultiPolygon
     )
 
 
+def write_coast(path: Path, boundaries: list[MultiPolygon]) -> None:
+    """Outlines simplified to 0.01° (~1 km) and cut into pieces of at most 32 vertices, with the
+    index of the country each piece belongs to: the offshore nearest-country search reads these
+    (``allweather.reference.countries``) instead of simplifying at every start.
+    """
+    pieces: list[object] = []
+    owners: list[int] = []
+    for index, boundary in enumerate(boundaries):
+        coarse = shapely.simplify(boundary, 0.01, preserve_topology=True)
+        for ring in shapely.get_rings(shapely.get_parts(coarse)):
+            coords = shapely.get_coordinates(ring)
+            for start in range(0, len(coords) - 1, 31):
+                pieces.append(shapely.linestrings(coords[start : start + 32]))
+                owners.append(index)
+    _, coords, (offsets,) = shapely.to_ragged_array(pieces)
+    grid = np.round(coords * 1e4).astype(np.int32)
+    np.savez_compressed(
+        path,
+        deltas=np.diff(grid, axis=0, prepend=np.zeros((1, 2), dtype=np.int32)),
+        offsets=offsets.astype(np.int32),
+        owners=np.array(owners, dtype=np.int16),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
@@ -250,6 +274,7 @@ def main() -> None:
         for code in codes
     ]
     write_boundaries(OUT_DATA / "boundaries-10m.npz", codes, boundaries)
+    write_coast(OUT_DATA / "coast-1km.npz", boundaries)
 
     basemap = []
     for feature in json.loads((ne / "ne_50m_admin_0_countries.json").read_text())["features"]:

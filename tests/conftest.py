@@ -20,6 +20,7 @@ from allweather.reference.countries import CountryCatalog, country_catalog
 from allweather.settings import Settings
 from allweather.store.database import make_engine, upgrade
 from allweather.store.portfolio import SqlPortfolioStore
+from allweather.store.sources import SqlSourceStore
 from allweather.store.tables import ALL_DATA_TABLES
 
 NOW = datetime(2024, 8, 19, 13, 0, tzinfo=UTC)
@@ -111,6 +112,7 @@ def platform(engine: Engine, catalog: CountryCatalog, clock: FixedClock) -> Plat
         engine=engine,
         catalog=catalog,
         portfolio=SqlPortfolioStore(engine),
+        sources=SqlSourceStore(engine),
     )
 
 
@@ -122,4 +124,5 @@ def sqlite_platform(sqlite_engine: Engine, catalog: CountryCatalog, clock: Fixed
         engine=sqlite_engine,
         catalog=catalog,
         portfolio=SqlPortfolioStore(sqlite_engine),
+        sources=SqlSourceStore(sqlite_engine),
     )

@@ -9,12 +9,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from allweather.domain.clock import Clock
+from allweather.pipeline.ingest import Ingestor
 from allweather.portfolio.importer import ImportReport, PortfolioImporter
 from allweather.portfolio.readers import load_source, parse_source
 from allweather.reference.countries import CountryCatalog, country_catalog
 from allweather.settings import Settings
 from allweather.store.database import current_revision, head_revision, make_engine, upgrade
 from allweather.store.portfolio import SqlPortfolioStore
+from allweather.store.sources import SqlSourceStore
 
 DEMO_PORTFOLIO = "demo-portfolio.geojson.gz"
 
@@ -28,6 +30,7 @@ class Platform:
     engine: Engine
     catalog: CountryCatalog
     portfolio: SqlPortfolioStore
+    sources: SqlSourceStore
 
     def importer(self) -> PortfolioImporter:
         return PortfolioImporter(self.portfolio, self.catalog, self.clock)
@@ -44,6 +47,10 @@ class Platform:
         if skip_if_unchanged and (unchanged := importer.unchanged(source)) is not None:
             return unchanged
         return importer.run(parse_source(source), strict)
+
+    def ingestor(self) -> Ingestor:
+        """Ingest on the platform clock, archiving fetched payloads under ``var/raw``."""
+        return Ingestor(self.sources, self.clock, self.settings.var_dir / "raw", self.catalog)
 
     def schema_is_current(self) -> bool:
         return current_revision(self.engine) == head_revision()
@@ -64,6 +71,7 @@ def open_platform(settings: Settings, migrate: bool = True) -> Platform:
         engine=engine,
         catalog=country_catalog(),
         portfolio=SqlPortfolioStore(engine),
+        sources=SqlSourceStore(engine),
     )
     if migrate:
         platform.upgrade()

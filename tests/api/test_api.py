@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 from shapely.geometry import Point, shape
 
 from allweather.api.app import create_app
+from allweather.store.database import head_revision
 from tests.conftest import NOW
 from tests.factories import make_project, make_site, make_update
 
@@ -26,7 +27,7 @@ def client(sqlite_platform):
 def test_health_reports_schema_clock_and_counts(client):
     body = client.get("/api/v1/health").json()
     assert body["status"] == "ok"
-    assert body["schema"] == "0001_portfolio"
+    assert body["schema"] == head_revision()
     assert body["now"] == "2024-08-19T13:00:00+00:00"  # the pinned platform clock
     assert body["counts"]["projects"] == 13
     assert body["counts"]["sites"] == 37

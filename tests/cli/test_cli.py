@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from allweather.cli import main
+from allweather.store.database import head_revision
 from tests.factories import write_csv
 
 
@@ -95,7 +96,7 @@ def test_db_upgrade_and_status(runner, tmp_path):
     assert (tmp_path / "var" / "allweather.db").exists()
     result = runner.invoke(main, ["db", "status"])
     assert result.exit_code == 0
-    assert "current=0001_portfolio" in result.stdout
+    assert f"current={head_revision()}" in result.stdout
 
 
 def test_every_command_has_help(runner):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from allweather import __version__
-from allweather.cli import db, demo, projects, serve
+from allweather.cli import db, demo, projects, serve, sources
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,3 +21,8 @@ main.add_command(db.db)
 main.add_command(projects.projects)
 main.add_command(serve.serve)
 main.add_command(demo.demo)
+main.add_command(sources.ingest)
+main.add_command(sources.run)
+main.add_command(sources.sources)
+main.add_command(sources.events)
+main.add_command(sources.quarantine)

@@ -22,7 +22,7 @@ def normalize_term(text: str) -> str:
 class Vocabulary(StrEnum):
     """A StrEnum whose members carry a ``Label`` and parse from labels and aliases.
 
-    Each subclass registers its labels and aliases with ``_install`` right after its body,
+    Each subclass registers its labels and aliases with ``install_labels`` right after its body,
     because enum members do not exist inside the class body.
     """
 
@@ -49,7 +49,10 @@ _LABELS: dict[type[Vocabulary], dict[str, Label]] = {}
 _LOOKUP: dict[type[Vocabulary], dict[str, str]] = {}
 
 
-def _install(cls: type[Vocabulary], labels: dict[str, Label], aliases: dict[str, str]) -> None:
+def install_labels(
+    cls: type[Vocabulary], labels: dict[str, Label], aliases: dict[str, str]
+) -> None:
+    """Register a vocabulary's labels (every member) and aliases (extra accepted spellings)."""
     codes = {m.value for m in cls}
     if codes != set(labels) or not set(aliases.values()) <= codes:
         # a guard for developers adding a member without its label, or a stray alias
@@ -69,7 +72,7 @@ class ProjectKind(Vocabulary):
     GENERAL = "general"
 
 
-_install(
+install_labels(
     ProjectKind,
     {
         "flagship": Label("重大标志性工程", "Flagship project"),
@@ -108,7 +111,7 @@ class Sector(Vocabulary):
     OTHER = "other"
 
 
-_install(
+install_labels(
     Sector,
     {
         "transport": Label("交通运输", "Transport"),
@@ -174,7 +177,7 @@ class ProjectStatus(Vocabulary):
     CANCELLED = "cancelled"
 
 
-_install(
+install_labels(
     ProjectStatus,
     {
         "planned": Label("规划中", "Planned"),
@@ -206,7 +209,7 @@ class OrgKind(Vocabulary):
     DEPARTMENT = "department"
 
 
-_install(
+install_labels(
     OrgKind,
     {
         "enterprise": Label("企业", "Enterprise"),
@@ -224,7 +227,7 @@ class SiteKind(Vocabulary):
     LINE = "line"
 
 
-_install(
+install_labels(
     SiteKind,
     {
         "point": Label("点位", "Point"),
@@ -243,7 +246,7 @@ class LocationPrecision(Vocabulary):
     REGION = "region"
 
 
-_install(
+install_labels(
     LocationPrecision,
     {
         "exact": Label("精确", "Exact"),

@@ -13,6 +13,13 @@ from typing import Any, Protocol
 
 from shapely.geometry.base import BaseGeometry
 
+from allweather.domain.events import (
+    EventColumns,
+    ListedEntity,
+    Rejection,
+    Retraction,
+    RiskEvent,
+)
 from allweather.domain.portfolio import Country, Organization, Project
 
 # Project fields an import can set; a column missing from a file leaves its field untouched.
@@ -195,3 +202,119 @@ class PortfolioReader(Protocol):
     def counts(self) -> dict[str, int]:
         """Row counts of the portfolio tables (projects, sites, organizations, countries)."""
         ...
+
+
+# ---------------------------------------------------------------- sources and events
+
+
+@dataclass
+class Chunk:
+    """One transaction's worth of parsed records from one payload of one source.
+
+    ``progress`` is (payload fingerprint, chunks of that payload committed once this one is):
+    written in the same transaction, so a crash never loses or repeats a committed chunk.
+    """
+
+    source: str
+    source_number: int
+    run_id: int
+    events: list[RiskEvent] = field(default_factory=list)
+    columns: list[EventColumns] = field(default_factory=list)
+    retractions: list[Retraction] = field(default_factory=list)
+    entities: list[ListedEntity] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    progress: tuple[str, int] | None = None
+
+
+@dataclass
+class ChunkCounts:
+    """What committing chunks changed."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+
+    def add(self, other: ChunkCounts) -> None:
+        for name in ("new", "updated", "unchanged", "deleted", "quarantined"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class SourceState:
+    """What the platform remembers about a source between runs."""
+
+    source: str
+    enabled: bool | None = None
+    cursor: dict[str, Any] = field(default_factory=dict)
+    progress: dict[str, int] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of one source, as stored."""
+
+    id: int
+    source: str
+    mode: str
+    target: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    records_read: int
+    records_new: int
+    records_updated: int
+    records_deleted: int
+    records_quarantined: int
+    records_skipped: int
+    newest_event_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class QuarantinedRecord:
+    id: int
+    source: str
+    run_id: int | None
+    ref: str
+    field: str | None
+    reason: str
+    raw: str
+    created_at: datetime
+
+
+class SourceStore(Protocol):
+    """Writes and reads of the ingest use case."""
+
+    def start_run(self, source: str, mode: str, target: str | None, now: datetime) -> int: ...
+
+    def finish_run(self, run: RunRecord) -> None: ...
+
+    def commit_chunk(self, chunk: Chunk, now: datetime) -> ChunkCounts:
+        """Write a chunk atomically: events, retractions, entities, rejections and progress."""
+        ...
+
+    def delist_missing(self, source: str, seen: set[str], run_id: int, now: datetime) -> int:
+        """Mark entities of ``source`` not in ``seen`` as delisted (a list snapshot landed)."""
+        ...
+
+    def state(self, source: str) -> SourceState: ...
+
+    def save_state(self, state: SourceState) -> None: ...
+
+    def record_payload(
+        self,
+        source: str,
+        run_id: int,
+        sha256: str,
+        path: str,
+        size: int,
+        url: str | None,
+        now: datetime,
+    ) -> None: ...

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -56,6 +58,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         moment: datetime = value
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
+
+class EpochSeconds(TypeDecorator[datetime]):
+    """UTC instants stored as integer seconds since 1970.
+
+    Used by the high-volume event tables: integers bind and compare faster than timestamps on
+    SQLite, and the bulk writers can produce them column-wise without datetime objects.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | int | None, dialect: Dialect) -> int | None:
+        if value is None or isinstance(value, int):
+            return value
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC")
+        return int(value.timestamp())
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return datetime.fromtimestamp(int(value), UTC)
+
+
+# SQLite makes a column the rowid (the fast path) only when it is declared exactly INTEGER.
+EventKey = BigInteger().with_variant(Integer(), "sqlite")
 
 countries = Table(
     "countries",
@@ -179,8 +207,134 @@ portfolio_imports = Table(
     Index("ix_portfolio_imports_sha256", "sha256"),
 )
 
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "id", EventKey, primary_key=True, autoincrement=False
+    ),  # allweather.domain.events.event_key
+    Column("source_id", String(200), nullable=False),
+    Column("occurred_at", EpochSeconds, nullable=False),
+    Column("ended_at", EpochSeconds),
+    Column("reported_at", EpochSeconds),
+    Column("fine_type", String(40), nullable=False),
+    Column("category", String(20)),  # NULL: the fine type's default
+    Column("event_class", String(30)),  # NULL: the fine type's default
+    Column("severity", String(4), nullable=False),
+    Column("severity_rule", String(120), nullable=False),
+    Column("country_code", String(2)),
+    Column("place", String(300)),
+    Column("title", Text),
+    Column("url", Text),
+    Column("language", String(16)),
+    # Location: a point is lon/lat alone; an area also has its geometry and its extent (the
+    # distance from lon/lat to its farthest point), the portable prefilter for matching.
+    Column("lon", Float),
+    Column("lat", Float),
+    Column("extent_km", Float),
+    Column("geometry", Geometry),
+    Column("precision", String(10), nullable=False),
+    Column("fatalities", Integer),
+    Column("magnitude", Float),
+    Column("details", Text),  # JSON: source-specific values
+    Column("run_id", Integer),
+    Column("deleted_at", EpochSeconds),  # the source retracted it
+    Index("ix_events_occurred_at", "occurred_at"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("run_id", Integer),
+    Column("ref", String(200), nullable=False),
+    Column("field", String(64)),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_quarantine_source", "source", "id"),
+)
+
+source_runs = Table(
+    "source_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("mode", String(10), nullable=False),  # file, live, replay
+    Column("target", Text),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("status", String(12), nullable=False),  # running, ok, partial, unchanged, failed
+    Column("records_read", Integer, nullable=False),
+    Column("records_new", Integer, nullable=False),
+    Column("records_updated", Integer, nullable=False),
+    Column("records_deleted", Integer, nullable=False),
+    Column("records_quarantined", Integer, nullable=False),
+    Column("records_skipped", Integer, nullable=False),
+    Column("newest_event_at", UTCDateTime),
+    Column("error", Text),
+    Index("ix_source_runs_source", "source", "id"),
+)
+
+source_state = Table(
+    "source_state",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("enabled", Boolean),  # NULL: the spec's default
+    Column("cursor", JSON),  # the connector's own position (last file, last timestamp, …)
+    Column("progress", JSON),  # payload sha256 -> chunks committed, for resuming a payload
+    Column("etag", String(300)),
+    Column("last_modified", String(100)),
+    Column("last_attempt_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_error", Text),
+)
+
+raw_payloads = Table(
+    "raw_payloads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("run_id", Integer),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("url", Text),
+    Column("sha256", String(64), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Index("ix_raw_payloads_source", "source", "id"),
+)
+
+listed_entities = Table(
+    "listed_entities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("source_id", String(200), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("aliases", JSON, nullable=False),
+    Column("countries", JSON, nullable=False),
+    Column("programs", JSON, nullable=False),
+    Column("listed_from", Date),
+    Column("listed_to", Date),
+    Column("reason", Text),
+    Column("details", JSON, nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("delisted_at", UTCDateTime),  # absent from the latest snapshot of its list
+    Column("run_id", Integer),
+    UniqueConstraint("source", "source_id", name="uq_listed_entities_source_id"),
+)
+
 # Tables emptied between tests, children first.
 ALL_DATA_TABLES = [
+    events,
+    quarantine,
+    source_runs,
+    source_state,
+    raw_payloads,
+    listed_entities,
     portfolio_imports,
     project_contacts,
     sites,
@@ -192,11 +346,17 @@ ALL_DATA_TABLES = [
 __all__ = [
     "ALL_DATA_TABLES",
     "countries",
+    "events",
+    "listed_entities",
     "metadata",
     "organization_oversight",
     "organizations",
     "portfolio_imports",
     "project_contacts",
     "projects",
+    "quarantine",
+    "raw_payloads",
     "sites",
+    "source_runs",
+    "source_state",
 ]

@@ -1,0 +1,1 @@
+"""Use cases over sources and events: ingest, source health, scheduling, replay."""
