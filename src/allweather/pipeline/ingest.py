@@ -109,6 +109,7 @@ class Ingestor:
             self._land_all(connector, report, connector.file_payloads(path))
         except BaseException as err:
             self._fail(report, err)
+            self._finish(report)
             raise
         return self._finish(report)
 
@@ -121,6 +122,7 @@ class Ingestor:
             self._land_all(connector, report, payloads)
         except BaseException as err:
             self._fail(report, err)
+            self._finish(report)
             raise
         return self._finish(report)
 
