@@ -202,7 +202,7 @@ class Ingestor:
             state = self.store.state(report.source)
             state.last_attempt_at = state.last_success_at = self.clock.now()
             self.store.save_state(state)
-        log.info(
+        log.debug(
             "run finished",
             extra={"source": report.source, "run": report.run_id, "status": report.status},
         )

@@ -28,7 +28,8 @@ def test_comcat_csv_counts_and_first_record():
     assert first.source_id == "usp000jxpn"
     assert first.occurred_at == datetime(2013, 1, 1, 3, 51, 13, tzinfo=UTC)
     assert (first.geometry.x, first.geometry.y) == (-69.667, -20.809)
-    assert first.magnitude == 5.1 and first.details["depth_km"] == 56.1
+    assert first.magnitude == 5.1
+    assert first.details["depth_km"] == 56.1
     assert first.place == "83 km SE of Iquique, Chile"
     assert first.reported_at == datetime(2014, 11, 7, 1, 49, 43, 70000, tzinfo=UTC)
     assert (first.severity, first.severity_rule) == (SeverityGrade.III, "usgs.magnitude_5")
@@ -45,7 +46,8 @@ def test_magnitude_grades_follow_the_national_plan_thresholds():
     turkiye = [
         e for e in events if e.magnitude == 7.8 and e.occurred_at.date().isoformat() == "2023-02-06"
     ]
-    assert len(turkiye) == 1 and turkiye[0].severity is SeverityGrade.I
+    assert len(turkiye) == 1
+    assert turkiye[0].severity is SeverityGrade.I
 
 
 def test_geojson_week_feed_skips_small_and_man_made_events():
@@ -63,7 +65,8 @@ def test_pager_alert_sets_severity_when_present():
     assert len(events) == 6
     tobelo = next(e for e in events if e.source_id == "us6000a5r3")  # M6.4, PAGER green
     assert (tobelo.severity, tobelo.severity_rule) == (SeverityGrade.IV, "usgs.pager_green")
-    assert tobelo.details["tsunami"] == 1 and tobelo.details["alert"] == "green"
+    assert tobelo.details["tsunami"] == 1
+    assert tobelo.details["alert"] == "green"
 
 
 HEADER = b"time,latitude,longitude,depth,mag,magType,nst,gap,dmin,rms,net,id,updated,place,type\n"
@@ -110,7 +113,8 @@ def test_malformed_lines_are_quarantined_and_the_rest_lands(line, field, reason)
     rejected = [i for i in items if isinstance(i, Rejection)]
     assert [e.source_id for e in _events(items)] == ["usp000jxpn", "usp000zzzz"]
     assert len(rejected) == 1
-    assert rejected[0].ref == "line 3" and rejected[0].field == field
+    assert rejected[0].ref == "line 3"
+    assert rejected[0].field == field
     assert reason in rejected[0].reason
 
 
