@@ -96,6 +96,7 @@ class FetchContext:
     etag: str | None = None
     last_modified: str | None = None
     secrets: Mapping[str, str] = field(default_factory=dict)
+    since: datetime | None = None  # a backfill asked for: fetch from this instant, not the cursor
 
 
 class Connector(ABC):

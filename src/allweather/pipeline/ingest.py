@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gzip
 import logging
+import queue
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -73,6 +75,43 @@ class IngestReport:
             f"deleted {c.deleted}, quarantined {c.quarantined}, skipped {self.skipped} "
             f"[{self.status}] in {self.seconds:.1f} s{resumed}"
         )
+
+
+class _OrderedWriter:
+    """Commits chunks on one background thread, in the order they were put.
+
+    At most two chunks wait in the queue, so parsing cannot run far ahead of the database. A
+    failed commit stops the writer; the error is raised by the next ``put`` or by ``close``.
+    """
+
+    def __init__(self, store: SourceStore, clock: Clock, counts: ChunkCounts) -> None:
+        self.store = store
+        self.clock = clock
+        self.counts = counts
+        self.error: BaseException | None = None
+        self.queue: queue.Queue[Chunk | None] = queue.Queue(maxsize=2)
+        self.thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain without writing once a commit has failed
+            try:
+                self.counts.add(self.store.commit_chunk(chunk, self.clock.now()))
+            except BaseException as err:  # noqa: BLE001 — handed to the parsing thread
+                self.error = err
+
+    def put(self, chunk: Chunk) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(chunk)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 class Ingestor:
@@ -215,7 +254,11 @@ class Ingestor:
             self._land(connector, report, payload)
 
     def _land(self, connector: Connector, report: IngestReport, payload: Payload) -> None:
-        """Parse one payload and commit it chunk by chunk, skipping chunks already committed."""
+        """Parse one payload and commit it chunk by chunk, skipping chunks already committed.
+
+        Parsing runs here while a writer thread commits the previous chunk (both release the
+        GIL for their heavy parts), in order, each chunk with its progress marker.
+        """
         spec = connector.spec
         report.payloads += 1
         already = self.store.state(spec.id).progress.get(payload.fingerprint, 0)
@@ -223,6 +266,7 @@ class Ingestor:
         index = 0
         buffer = Chunk(spec.id, spec.number, report.run_id)
         size = 0
+        writer = _OrderedWriter(self.store, self.clock, report.counts)
 
         def flush(chunk: Chunk) -> None:
             nonlocal index
@@ -232,40 +276,43 @@ class Ingestor:
                 return
             chunk.progress = (payload.fingerprint, index)
             self._enrich(chunk)
-            report.counts.add(self.store.commit_chunk(chunk, self.clock.now()))
+            writer.put(chunk)
 
-        for item in connector.parse(payload):
-            if isinstance(item, EventColumns):
-                if size:
+        try:
+            for item in connector.parse(payload):
+                if isinstance(item, EventColumns):
+                    if size:
+                        flush(buffer)
+                        buffer, size = Chunk(spec.id, spec.number, report.run_id), 0
+                    report.read += len(item) + len(item.rejections) + item.skipped
+                    report.skipped += item.skipped
+                    if len(item):
+                        self._saw(report, datetime.fromtimestamp(max(item.occurred_at), UTC))
+                    flush(Chunk(spec.id, spec.number, report.run_id, columns=[item]))
+                    continue
+                if isinstance(item, Skipped):
+                    report.read += item.count
+                    report.skipped += item.count
+                    continue
+                report.read += 1
+                size += 1
+                if isinstance(item, RiskEvent):
+                    buffer.events.append(item)
+                    self._saw(report, item.occurred_at)
+                elif isinstance(item, Rejection):
+                    buffer.rejections.append(item)
+                elif isinstance(item, Retraction):
+                    buffer.retractions.append(item)
+                elif isinstance(item, ListedEntity):
+                    buffer.entities.append(item)
+                    seen_entities.add(item.source_id)
+                if size >= CHUNK_RECORDS:
                     flush(buffer)
                     buffer, size = Chunk(spec.id, spec.number, report.run_id), 0
-                report.read += len(item) + len(item.rejections) + item.skipped
-                report.skipped += item.skipped
-                if len(item):
-                    self._saw(report, datetime.fromtimestamp(max(item.occurred_at), UTC))
-                flush(Chunk(spec.id, spec.number, report.run_id, columns=[item]))
-                continue
-            if isinstance(item, Skipped):
-                report.read += item.count
-                report.skipped += item.count
-                continue
-            report.read += 1
-            size += 1
-            if isinstance(item, RiskEvent):
-                buffer.events.append(item)
-                self._saw(report, item.occurred_at)
-            elif isinstance(item, Rejection):
-                buffer.rejections.append(item)
-            elif isinstance(item, Retraction):
-                buffer.retractions.append(item)
-            elif isinstance(item, ListedEntity):
-                buffer.entities.append(item)
-                seen_entities.add(item.source_id)
-            if size >= CHUNK_RECORDS:
+            if size:
                 flush(buffer)
-                buffer, size = Chunk(spec.id, spec.number, report.run_id), 0
-        if size:
-            flush(buffer)
+        finally:
+            writer.close()  # waits for every queued chunk; re-raises a failed commit
         if spec.output == "entities" and seen_entities:
             # A list file is a snapshot: whoever it no longer names has been delisted.
             report.counts.deleted += self.store.delist_missing(

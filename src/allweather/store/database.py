@@ -58,7 +58,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL + NORMAL: a commit survives a killed process (not a power cut) without an fsync.
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Checkpoint every ~64 MB of WAL rather than every 4 MB: bulk ingest commits ~5 MB chunks,
+    # and checkpointing after each one doubled their cost.
+    cursor.execute("PRAGMA wal_autocheckpoint=16384")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache for index maintenance
     cursor.close()
 
 
