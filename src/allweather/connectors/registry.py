@@ -36,7 +36,7 @@ def _load() -> dict[str, Connector]:
     """Import every connector package and pair each class with its validated spec."""
     package = Path(__file__).parent
     for module in pkgutil.iter_modules([str(package)]):
-        if module.ispkg:
+        if module.ispkg and (package / module.name / "connector.py").exists():
             importlib.import_module(f"allweather.connectors.{module.name}.connector")
     connectors: dict[str, Connector] = {}
     numbers: dict[int, str] = {}
