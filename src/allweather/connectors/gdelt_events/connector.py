@@ -277,55 +277,61 @@ def _flags(values: pa.Array) -> np.ndarray:
 def normalize(fields: dict[str, pa.Array], added_format: str, number: int) -> EventColumns:
     """Normalize one block of GDELT rows, all columns at once.
 
-    Rows failing a check become Rejections (the first failing check names field and reason);
-    valid rows whose CAMEO code is not a risk event are counted as skipped.
+    The CAMEO code decides first: rows whose code is not a risk event are counted as skipped
+    without checking their other fields (they are never stored). The candidates are then
+    checked field by field; a failing row becomes a Rejection naming the first failing field.
     """
     n = len(fields["id"])
     problems: dict[int, tuple[str, str]] = _utf8_problems(fields)
     if problems:  # blank the bad rows so the checks below see valid strings
         clean = pa.array([i not in problems for i in range(n)])
         fields = {k: pc.if_else(clean, v, pa.scalar("", pa.string())) for k, v in fields.items()}
+    readable = np.ones(n, dtype=bool)
+    readable[list(problems)] = False
+    code_ok = _flags(pc.match_substring_regex(fields["code"], r"^\d{2,4}$"))
+    for i in np.flatnonzero(readable & ~code_ok):
+        problems[int(i)] = ("code", "EventCode is not CAMEO")
+    cameo = {code: cameo_row(code) for code in pc.unique(fields["code"]).to_pylist()}
+    fine_all = _lookup(fields["code"], {c: r["fine_type"] for c, r in cameo.items() if r})
+    mapped = _flags(pc.is_valid(fine_all))
+    candidate = readable & code_ok & mapped
+    skipped = int((readable & code_ok & ~mapped).sum())
+    rows = np.flatnonzero(candidate)  # original row numbers of the candidates
+    pick = {k: pc.filter(v, pa.array(candidate)) for k, v in fields.items()} if len(rows) else {}
 
     def check(ok: pa.Array, field: str, reason: str) -> None:
-        for i in np.flatnonzero(~_flags(ok)):
-            problems.setdefault(int(i), (field, reason))
+        for j in np.flatnonzero(~_flags(ok)):
+            problems.setdefault(int(rows[j]), (field, reason))
 
-    id_ok = pc.match_substring_regex(fields["id"], r"^\d{1,16}$")
-    check(id_ok, "id", "GLOBALEVENTID missing or not a number")
-    occurred = pc.strptime(fields["sqldate"], format="%Y%m%d", unit="s", error_is_null=True)
-    check(pc.is_valid(occurred), "sqldate", "SQLDATE is not a YYYYMMDD date")
-    check(pc.match_substring_regex(fields["code"], r"^\d{2,4}$"), "code", "EventCode is not CAMEO")
     numbers: dict[str, pa.Array] = {}
-    for field in _NUMERIC_FIELDS:
-        values = fields[field]
-        numeric = pc.match_substring_regex(values, _NUMBER)
-        check(pc.or_kleene(pc.equal(values, ""), numeric), field, f"{field} is not a number")
-        numbers[field] = pc.cast(
-            pc.if_else(numeric, values, pa.scalar(None, pa.string())), pa.float64()
+    occurred = None
+    if len(rows):
+        check(
+            pc.match_substring_regex(pick["id"], r"^\d{1,16}$"),
+            "id",
+            "GLOBALEVENTID missing or not a number",
         )
-    lat, lon = numbers["lat"], numbers["lon"]
-    # Kleene logic: an empty coordinate (null) is allowed, not "out of range".
-    in_range = pc.and_kleene(pc.greater_equal(lat, -90), pc.less_equal(lat, 90))
-    check(pc.or_kleene(pc.is_null(lat), in_range), "lat", "latitude outside [-90, 90]")
-    in_range = pc.and_kleene(pc.greater_equal(lon, -180), pc.less_equal(lon, 180))
-    check(pc.or_kleene(pc.is_null(lon), in_range), "lon", "longitude outside [-180, 180]")
-    check(pc.equal(pc.is_null(lat), pc.is_null(lon)), "lat", "one coordinate without the other")
+        occurred = pc.strptime(pick["sqldate"], format="%Y%m%d", unit="s", error_is_null=True)
+        check(pc.is_valid(occurred), "sqldate", "SQLDATE is not a YYYYMMDD date")
+        for field in _NUMERIC_FIELDS:
+            values = pick[field]
+            numeric = pc.match_substring_regex(values, _NUMBER)
+            check(pc.or_kleene(pc.equal(values, ""), numeric), field, f"{field} is not a number")
+            numbers[field] = pc.cast(
+                pc.if_else(numeric, values, pa.scalar(None, pa.string())), pa.float64()
+            )
+        lat, lon = numbers["lat"], numbers["lon"]
+        # Kleene logic: an empty coordinate (null) is allowed, not "out of range".
+        in_range = pc.and_kleene(pc.greater_equal(lat, -90), pc.less_equal(lat, 90))
+        check(pc.or_kleene(pc.is_null(lat), in_range), "lat", "latitude outside [-90, 90]")
+        in_range = pc.and_kleene(pc.greater_equal(lon, -180), pc.less_equal(lon, 180))
+        check(pc.or_kleene(pc.is_null(lon), in_range), "lon", "longitude outside [-180, 180]")
+        check(pc.equal(pc.is_null(lat), pc.is_null(lon)), "lat", "one coordinate without the other")
 
-    valid = np.ones(n, dtype=bool)
-    valid[list(problems)] = False
-    cameo = {code: cameo_row(code) for code in pc.unique(fields["code"]).to_pylist()}
-    fine = _lookup(fields["code"], {code: row["fine_type"] for code, row in cameo.items() if row})
-    labels = _tables()[4]
-    label = _lookup(
-        fields["code"], {code: (labels.get(code) or {}).get("label", code) for code in cameo}
-    )
-    keep = valid & _flags(pc.is_valid(fine))
-    skipped = int((valid & ~keep).sum())
-    ids_ok = _flags(id_ok)
     rejections = [
         Rejection(
-            ref=f"GLOBALEVENTID {fields['id'][i].as_py()}"
-            if ids_ok[i]
+            ref=f"GLOBALEVENTID {value}"
+            if (value := fields["id"][i].as_py()).isdigit()
             else f"row {i + 1} of block",
             raw="\t".join(f"{k}={v[i].as_py()}" for k, v in fields.items())[:RAW_LIMIT],
             reason=problems[i][1],
@@ -333,13 +339,17 @@ def normalize(fields: dict[str, pa.Array], added_format: str, number: int) -> Ev
         )
         for i in sorted(problems)
     ]
-    if not keep.any():
+    keep = np.array([int(r) not in problems for r in rows], dtype=bool)
+    if not keep.any() or occurred is None:
         return _empty(rejections, skipped)
 
     mask = pa.array(keep)
-    pick = {k: pc.filter(v, mask) for k, v in fields.items()}
+    pick = {k: pc.filter(v, mask) for k, v in pick.items()}
     numbers = {k: pc.filter(v, mask) for k, v in numbers.items()}
-    fine, label, occurred = pc.filter(fine, mask), pc.filter(label, mask), pc.filter(occurred, mask)
+    occurred = pc.filter(occurred, mask)
+    fine = _lookup(pick["code"], {c: r["fine_type"] for c, r in cameo.items() if r})
+    labels = _tables()[4]
+    label = _lookup(pick["code"], {c: (labels.get(c) or {}).get("label", c) for c in cameo})
 
     ids = pc.cast(pick["id"], pa.int64()).to_numpy() | np.int64(number << SOURCE_BITS)
     reported = pc.strptime(pick["added"], format=added_format, unit="s", error_is_null=True)
