@@ -62,12 +62,15 @@ class Platform:
         self.engine.dispose()
 
 
-def open_platform(settings: Settings, migrate: bool = True) -> Platform:
-    """Connect to the configured database, migrating it to the current schema by default."""
+def open_platform(settings: Settings, migrate: bool = True, clock: Clock | None = None) -> Platform:
+    """Connect to the configured database, migrating it to the current schema by default.
+
+    ``clock`` overrides the settings' clock (the demo shares one replay clock everywhere).
+    """
     engine = make_engine(settings.resolved_database_url)
     platform = Platform(
         settings=settings,
-        clock=settings.clock(),
+        clock=clock or settings.clock(),
         engine=engine,
         catalog=country_catalog(),
         portfolio=SqlPortfolioStore(engine),

@@ -87,3 +87,11 @@ def test_bad_port_names_the_variable(monkeypatch):
     monkeypatch.setenv("ALLWEATHER_PORT", "99999")
     with pytest.raises(ConfigError, match="ALLWEATHER_PORT"):
         load_settings()
+
+
+def test_replay_clock_restart_begins_again_at_start():
+    real = _SteppingClock(datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
+    replay = ReplayClock(start=datetime(2016, 1, 1, tzinfo=UTC), speed=3600, real=real)
+    real.at += timedelta(seconds=5)
+    replay.restart()
+    assert replay.now() == datetime(2016, 1, 1, tzinfo=UTC)

@@ -11,7 +11,9 @@ import uvicorn
 from shapely.geometry import Point
 
 from allweather.api.app import create_app
+from allweather.connectors.registry import get_connector
 from tests.conftest import NOW, require_or_skip
+from tests.connectors.conftest import shared_file
 from tests.factories import make_project, make_site, make_update
 
 CHROMIUM = Path(os.environ.get("ALLWEATHER_CHROMIUM", "/usr/bin/chromium"))
@@ -51,6 +53,9 @@ def live_url(sqlite_platform):
         )
     )
     sqlite_platform.portfolio.apply_portfolio(projects, [], NOW)
+    sqlite_platform.ingestor().ingest_file(
+        get_connector("gdelt_events"), shared_file("gdelt2/20240819130000.export.csv")
+    )
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -99,6 +104,15 @@ def test_map_shows_every_project_and_site_from_the_platform_only(live_url, page)
     )
     assert rendered > 0
     assert page.evaluate("window.allweather.map.getLayer('site-lines') !== undefined")
+    # Events of the 30 days before the platform clock, drawn and counted; the clock is shown.
+    assert state["eventsShown"] > 0
+    assert (
+        page.evaluate(
+            "window.allweather.map.queryRenderedFeatures({layers: ['event-points']}).length"
+        )
+        > 0
+    )
+    assert page.text_content("#clock") == "2024-08-19 13:00"
     assert page.text_content("#status") == "已加载 151 个项目 · 451 个站点"
     assert page.title().startswith("全天候")
     assert requested, "the page made no requests"
@@ -128,7 +142,13 @@ def test_chinese_text_renders_as_glyphs_not_boxes(live_url, page):
     # Without a system Chinese font (as on CI), the platform's own font must have loaded.
     expected = "not needed" if fonts["systemDrawsChinese"] else "loaded"
     assert fonts["platformFont"] == expected
-    for selector in (".bar .brand", ".bar .page", ".legend h2", "#status"):
+    for selector in (
+        ".bar .brand",
+        ".bar .page",
+        ".legend h2 >> nth=0",
+        ".legend h2 >> nth=1",
+        "#status",
+    ):
         assert page.locator(selector).text_content().strip()
         assert not _looks_like_missing_glyphs(page, selector), selector
 

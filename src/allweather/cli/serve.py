@@ -5,16 +5,16 @@ from __future__ import annotations
 import click
 
 from allweather.cli.common import handle_errors, platform_from_env
+from allweather.platform import Platform
 
 
-def run_server(host: str, port: int) -> None:
-    """Serve the app on host:port until interrupted."""
+def run_server(host: str, port: int, platform: Platform | None = None) -> None:
+    """Serve the app on host:port until interrupted (on ``platform``, or one from settings)."""
     import uvicorn
 
     from allweather.api.app import create_app
 
-    platform = platform_from_env()
-    app = create_app(platform)
+    app = create_app(platform or platform_from_env())
     click.echo(
         f"全天候 Allweather: http://{host}:{port}/  (API http://{host}:{port}/api/v1/)", err=True
     )

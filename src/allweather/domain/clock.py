@@ -61,6 +61,10 @@ class ReplayClock:
         self.start = ensure_utc(self.start)
         self._real_start = self.real.now()
 
+    def restart(self) -> None:
+        """Begin again at ``start`` from this real moment (after slow set-up work)."""
+        self._real_start = self.real.now()
+
     def now(self) -> datetime:
         elapsed = (self.real.now() - self._real_start).total_seconds()
         return self.start + timedelta(seconds=elapsed * self.speed)

@@ -9,9 +9,10 @@ re-ingesting the same record updates instead of duplicating.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -229,3 +230,33 @@ class EventColumns:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def events(self) -> list[RiskEvent]:
+        """The batch as RiskEvents (for consumers that work per event, such as the replay)."""
+        from shapely.geometry import Point  # local: the bulk path never needs it
+
+        out: list[RiskEvent] = []
+        for i in range(len(self)):
+            lon, lat = self.lon[i], self.lat[i]
+            reported, details = self.reported_at[i], self.details[i]
+            out.append(
+                RiskEvent(
+                    source=self.source,
+                    source_id=self.source_ids[i],
+                    occurred_at=datetime.fromtimestamp(self.occurred_at[i], UTC),
+                    fine_type=FineType(self.fine_type[i]),
+                    severity=SeverityGrade(self.severity[i]),
+                    severity_rule=self.severity_rule[i],
+                    title=self.title[i],
+                    country_code=self.country_code[i],
+                    geometry=Point(lon, lat) if lon is not None and lat is not None else None,
+                    precision=EventPrecision(self.precision[i]),
+                    place=self.place[i],
+                    reported_at=datetime.fromtimestamp(reported, UTC)
+                    if reported is not None
+                    else None,
+                    url=self.url[i],
+                    details=json.loads(details) if details else {},
+                )
+            )
+        return out

@@ -15,11 +15,9 @@ import queue
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-
-import shapely
 
 from allweather.connectors.base import Connector, FetchContext, Payload
 from allweather.connectors.http import HttpClient
@@ -33,6 +31,7 @@ from allweather.domain.events import (
     Skipped,
 )
 from allweather.errors import InputError
+from allweather.pipeline.enrich import place_in_countries
 from allweather.reference.countries import CountryCatalog, country_catalog
 from allweather.store.base import Chunk, ChunkCounts, RunRecord, SourceStore
 
@@ -275,7 +274,7 @@ class Ingestor:
                 report.resumed_chunks += 1
                 return
             chunk.progress = (payload.fingerprint, index)
-            self._enrich(chunk)
+            place_in_countries(chunk, self.catalog)
             writer.put(chunk)
 
         try:
@@ -321,35 +320,6 @@ class Ingestor:
         state = self.store.state(spec.id)
         state.progress = {k: v for k, v in state.progress.items() if k != payload.fingerprint}
         self.store.save_state(state)
-
-    def _enrich(self, chunk: Chunk) -> None:
-        """Give every located event without a country the country it lies in (one batch query).
-
-        Sources that name no country (USGS, CAP areas, some GDELT rows) get it here rather
-        than one index lookup per record in each parser.
-        """
-        missing = [
-            (i, e.geometry)
-            for i, e in enumerate(chunk.events)
-            if e.country_code is None and e.geometry is not None
-        ]
-        if missing:
-            placed = self.catalog.place_many([geometry for _, geometry in missing])
-            for (i, _), placement in zip(missing, placed, strict=True):
-                if placement.iso2:
-                    chunk.events[i] = replace(chunk.events[i], country_code=placement.iso2)
-        for batch in chunk.columns:
-            rows = [
-                i
-                for i, (code, lon, lat) in enumerate(
-                    zip(batch.country_code, batch.lon, batch.lat, strict=True)
-                )
-                if code is None and lon is not None and lat is not None
-            ]
-            if rows:
-                points = shapely.points([(batch.lon[i], batch.lat[i]) for i in rows])
-                for i, placement in zip(rows, self.catalog.place_many(list(points)), strict=True):
-                    batch.country_code[i] = placement.iso2
 
     @staticmethod
     def _saw(report: IngestReport, moment: datetime) -> None:

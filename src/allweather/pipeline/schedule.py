@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from allweather.connectors.base import Connector
 from allweather.connectors.http import HttpClient
@@ -19,6 +20,12 @@ from allweather.pipeline.ingest import Ingestor
 from allweather.store.base import SourceStore
 
 TICK_SECONDS = 1.0  # longest real sleep, so a stop request is honoured promptly
+
+
+class StopSignal(Protocol):
+    """Anything with ``is_set`` (an asyncio or a threading Event)."""
+
+    def is_set(self) -> bool: ...
 
 
 class Scheduler:
@@ -55,7 +62,7 @@ class Scheduler:
         connectors: list[Connector] | None = None,
         once: bool = False,
         log: Callable[[str], None] = print,
-        stop: asyncio.Event | None = None,
+        stop: StopSignal | None = None,
     ) -> int:
         """Run until ``stop`` is set (or one pass with ``once``); returns the runs made."""
         chosen = connectors if connectors is not None else self.enabled()

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from allweather.domain.events import (
     EventColumns,
@@ -505,7 +506,7 @@ class SqlSourceStore:
         until: datetime | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Stored events as rows, oldest first, streamed; ``number`` limits to one source."""
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if number is not None:
             conditions.append(and_(events.c.id >= number << 56, events.c.id < (number + 1) << 56))
         if since is not None:
@@ -517,6 +518,54 @@ class SqlSourceStore:
             result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
             for row in result:
                 yield dict(row._mapping)
+
+    def list_events(
+        self,
+        *,
+        number: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        severities: Sequence[str] | None = None,
+        country: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of live (not retracted) events, newest first, and the total that match.
+
+        ``bbox`` filters on the event's anchor point (min lon, min lat, max lon, max lat; a box
+        with min lon > max lon crosses 180°).
+        """
+        conditions: list[ColumnElement[bool]] = [events.c.deleted_at.is_(None)]
+        if number is not None:
+            conditions.append(and_(events.c.id >= number << 56, events.c.id < (number + 1) << 56))
+        if since is not None:
+            conditions.append(events.c.occurred_at >= since)
+        if until is not None:
+            conditions.append(events.c.occurred_at <= until)
+        if severities:
+            conditions.append(events.c.severity.in_(list(severities)))
+        if country:
+            conditions.append(events.c.country_code == country.upper())
+        if bbox is not None:
+            min_lon, min_lat, max_lon, max_lat = bbox
+            conditions.append(events.c.lat.between(min_lat, max_lat))
+            if min_lon <= max_lon:
+                conditions.append(events.c.lon.between(min_lon, max_lon))
+            else:
+                conditions.append(or_(events.c.lon >= min_lon, events.c.lon <= max_lon))
+        with self.engine.connect() as conn:
+            total = conn.execute(
+                select(func.count()).select_from(events).where(*conditions)
+            ).scalar_one()
+            rows = conn.execute(
+                select(events)
+                .where(*conditions)
+                .order_by(events.c.occurred_at.desc(), events.c.id)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+        return [dict(row._mapping) for row in rows], int(total)
 
     def count_events(self, number: int | None = None, include_deleted: bool = True) -> int:
         query = select(func.count()).select_from(events)

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from allweather import __version__
 from allweather.domain.labels import Label
+from allweather.domain.taxonomy import FineType, SeverityGrade
 from allweather.domain.vocabulary import ProjectKind, SiteKind
 
 _WEB = Path(str(resources.files("allweather.web")))
@@ -40,6 +41,10 @@ TEXT: dict[str, Label] = {
     "country": Label("国家", "Country"),
     "code": Label("项目编码", "Project code"),
     "switch": Label("English", "中文"),
+    "clock": Label("平台时间", "Platform time"),
+    "events": Label("近30天事件", "Events, last 30 days"),
+    "n_events": Label("个事件", "events"),
+    "severity": Label("事件分级（不是预警级别）", "Event severity (not a warning level)"),
     "footer": Label(
         "底图与边界：Natural Earth（公有领域）；"
         "项目：AidData GeoGCDF v2.0（ODC-By）与 OpenStreetMap（ODbL）",
@@ -62,6 +67,8 @@ def index(request: Request, lang: Annotated[Literal["zh", "en"], Query()] = "zh"
             "t": {k: v.text(lang) for k, v in TEXT.items()},
             "kinds": [(k.value, k.label.text(lang)) for k in ProjectKind],
             "site_kinds": [(k.value, k.label.text(lang)) for k in SiteKind],
+            "grades": [(g.value, f"{g.numeral} {g.label.text(lang)}") for g in SeverityGrade],
+            "fine_types": {t.value: t.label.text(lang) for t in FineType},
             "version": __version__,
         },
     )

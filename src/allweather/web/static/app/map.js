@@ -7,12 +7,16 @@
   const labels = JSON.parse(document.getElementById("labels").textContent);
   const statusEl = document.getElementById("status");
   const KIND_COLOURS = ["match", ["get", "kind"],
-    "flagship", "#6a3d9a", "livelihood", "#2e8b57", /* general */ "#5f6b7a"];
+    "flagship", "#00695c", "livelihood", "#7cb342", /* general */ "#546e7a"];
+  // Event severity: a purple scale, so it is never read as a warning level (red … blue).
+  const GRADE_COLOURS = ["match", ["get", "severity"],
+    "I", "#3f007d", "II", "#6a51a3", "III", "#9e9ac8", /* IV */ "#dadaeb"];
+  const EVENT_REFRESH_MS = 3000;
 
   // Exposed for the browser tests and for curious users in the console.
   const state = (window.allweather = {
     projectsTotal: null, projectsLoaded: 0, sitesTotal: null, sitesLoaded: 0,
-    ready: false, error: null, map: null,
+    eventsShown: 0, platformNow: null, ready: false, error: null, map: null,
   });
 
   async function fetchAll(url) {
@@ -87,6 +91,31 @@
     for (const [id, marker] of countMarkers) if (!seen.has(id)) { marker.remove(); countMarkers.delete(id); }
   }
 
+  function eventPopup(p) {
+    const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+    const link = p.url ? `<p><a href="${esc(p.url)}" target="_blank" rel="noopener">${esc(p.source)}</a></p>` : `<p>${esc(p.source)}</p>`;
+    return `<h3>${esc(labels.fine_types[p.fine_type] || p.fine_type)} · ${esc(labels.grades[p.severity] || p.severity)}</h3>`
+      + `<dl><dt>${esc(p.occurred_at)}</dt><dd>${esc(p.place || p.country || "")}</dd></dl>`
+      + (p.title ? `<p>${esc(p.title)}</p>` : "") + link;
+  }
+
+  // Events of the last 30 days before the platform clock: during a replay the clock runs fast,
+  // so the layer is refreshed every few seconds and old events fall out of the window.
+  async function refreshEvents() {
+    try {
+      const response = await fetch("/api/v1/map/events?days=30&page_size=5000");
+      if (!response.ok) throw new Error(`events: HTTP ${response.status}`);
+      const body = await response.json();
+      map.getSource("events").setData(body);
+      state.eventsShown = body.features.length;
+      state.platformNow = body.now;
+      document.getElementById("clock").textContent = body.now.slice(0, 16).replace("T", " ");
+      document.getElementById("event-count").textContent = `${body.total} ${labels.n_events}`;
+    } catch (err) {
+      state.error = String(err);
+    }
+  }
+
   map.on("load", async () => {
     try {
       const [projects, sites] = await Promise.all([
@@ -105,6 +134,17 @@
       map.addLayer({ id: "site-lines", type: "line", source: "sites",
         filter: ["==", ["get", "site_kind"], "line"],
         paint: { "line-color": KIND_COLOURS, "line-width": ["interpolate", ["linear"], ["zoom"], 2, 1.2, 10, 3.5] } });
+
+      map.addSource("events", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+      map.addLayer({ id: "event-points", type: "circle", source: "events",
+        paint: { "circle-color": GRADE_COLOURS, "circle-opacity": 0.85, "circle-stroke-color": "#3f007d",
+          "circle-stroke-width": 0.5,
+          "circle-radius": ["match", ["get", "severity"], "I", 7, "II", 5.5, "III", 4, 3] } });
+      map.on("click", "event-points", (e) => {
+        new maplibregl.Popup().setLngLat(e.lngLat).setHTML(eventPopup(e.features[0].properties)).addTo(map);
+      });
+      await refreshEvents();
+      setInterval(refreshEvents, EVENT_REFRESH_MS);
 
       map.addSource("projects", { type: "geojson", data: projects, cluster: true,
         clusterRadius: 40, clusterMaxZoom: 9 });
