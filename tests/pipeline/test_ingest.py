@@ -336,3 +336,34 @@ def test_cli_sources_events_and_quarantine(cli, tmp_path, monkeypatch):
         for line in cli.invoke(main, ["sources"]).stdout.splitlines()[1:]
     }
     assert stale["usgs_earthquakes"] == "STALE"
+
+
+def test_older_revisions_never_overwrite_and_retractions_stick(platform, tmp_path):
+    header = (
+        "time,latitude,longitude,depth,mag,magType,nst,gap,dmin,rms,net,id,updated,place,type\n"
+    )
+    line = '2013-01-01T03:51:13.000Z,-20.809,-69.667,56.1,{mag},mb,,,,,us,usp000jxpn,{updated},"Iquique",earthquake\n'
+    ingestor, usgs = platform.ingestor(), get_connector("usgs_earthquakes")
+
+    def land(mag: str, updated: str):
+        path = tmp_path / "q.csv"
+        path.write_text(header + line.format(mag=mag, updated=updated))
+        return ingestor.ingest_file(usgs, path).counts
+
+    land("6.2", "2015-01-01T00:00:00Z")
+    older = land("5.1", "2014-01-01T00:00:00Z")  # an old export ingested again
+    assert (older.updated, older.unchanged) == (0, 1)
+    assert next(platform.sources.iter_events())["magnitude"] == 6.2
+
+    from allweather.domain.events import Retraction
+    from allweather.store.base import Chunk
+
+    retraction = Retraction("usgs_earthquakes", "usp000jxpn", datetime(2016, 1, 1, tzinfo=UTC))
+    platform.sources.commit_chunk(
+        Chunk("usgs_earthquakes", 1, 0, retractions=[retraction]), datetime(2016, 1, 1, tzinfo=UTC)
+    )
+    assert land("6.2", "2015-01-01T00:00:00Z").updated == 0  # the same old record: stays retracted
+    assert next(platform.sources.iter_events())["deleted_at"] is not None
+    assert land("6.3", "2017-01-01T00:00:00Z").updated == 1  # republished later: back
+    row = next(platform.sources.iter_events())
+    assert (row["deleted_at"], row["magnitude"]) == (None, 6.3)

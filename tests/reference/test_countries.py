@@ -77,3 +77,9 @@ def test_distance_outside_a_declared_country(catalog):
     kampala = Point(32.58, 0.35)
     assert catalog.distance_outside_km(kampala, "UG") == 0
     assert 100 < catalog.distance_outside_km(kampala, "KE") < 200
+
+
+def test_resolve_iso_numeric_codes(catalog):
+    assert catalog.resolve("004").iso2 == "AF"
+    assert catalog.resolve("4").iso2 == "AF"
+    assert catalog.resolve("404").iso2 == "KE"

@@ -17,6 +17,12 @@ class SourceUnavailableError(SourceError):
     code = "source_unavailable"
 
 
+class SourceNotFoundError(SourceUnavailableError):
+    """The source answered 404/410: nothing there (yet), such as an unpublished release."""
+
+    code = "source_not_found"
+
+
 class SourceAuthError(SourceError):
     """The source refused our credentials: its configuration must be fixed."""
 

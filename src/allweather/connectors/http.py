@@ -14,7 +14,11 @@ import httpx
 
 from allweather import __version__
 from allweather.connectors.base import Payload
-from allweather.connectors.errors import SourceAuthError, SourceUnavailableError
+from allweather.connectors.errors import (
+    SourceAuthError,
+    SourceNotFoundError,
+    SourceUnavailableError,
+)
 
 log = logging.getLogger("allweather.connectors.http")
 
@@ -67,6 +71,7 @@ class HttpClient:
 
         Raises:
             SourceAuthError: 401 or 403.
+            SourceNotFoundError: 404 or 410 (not retried: e.g. a release not yet published).
             SourceUnavailableError: network failure, timeout or a retryable status after all
                 attempts, or any other error status.
         """
@@ -88,6 +93,8 @@ class HttpClient:
                     raise SourceAuthError(
                         f"{url}: HTTP {response.status_code}; check the credentials"
                     )
+                if response.status_code in (404, 410):
+                    raise SourceNotFoundError(f"{url}: HTTP {response.status_code}")
                 if response.is_success:
                     return Payload.from_bytes(
                         url.rsplit("/", 1)[-1] or url,

@@ -53,6 +53,8 @@ class CountryCatalog:
         for c in countries:  # codes and display names win over aliases
             for key in (c.iso2, c.iso3, c.name_en, c.name_zh):
                 self._lookup[normalize_term(key)] = c.iso2
+            if c.numeric:  # ISO 3166 numeric, padded ("004") or not ("4")
+                self._lookup[c.numeric] = self._lookup[str(int(c.numeric))] = c.iso2
 
     def __iter__(self) -> Iterator[Country]:
         return iter(self._by_iso2.values())
@@ -67,7 +69,7 @@ class CountryCatalog:
         return self._by_iso2.get(iso2.upper())
 
     def resolve(self, text: str) -> Country:
-        """Find a country by ISO alpha-2, alpha-3, or an English or Chinese name.
+        """Find a country by ISO alpha-2, alpha-3 or numeric code, or an English or Chinese name.
 
         Raises:
             UnknownCountryError: when nothing matches.

@@ -147,6 +147,21 @@ def event_row(event: RiskEvent, number: int, run_id: int) -> dict[str, Any]:
     }
 
 
+def _seconds(value: datetime | int | None) -> int | None:
+    if value is None:
+        return None
+    return int(value.timestamp()) if isinstance(value, datetime) else int(value)
+
+
+def _older(row: dict[str, Any], stored: dict[str, Any]) -> bool:
+    """True when ``row`` is not newer than what is stored (so it must not replace it)."""
+    incoming, current = row["reported_at"], _seconds(stored["reported_at"])
+    if incoming is not None and current is not None and incoming < current:
+        return True
+    deleted = _seconds(stored["deleted_at"])
+    return deleted is not None and (incoming is None or incoming <= deleted)
+
+
 def _same(stored: dict[str, Any], row: dict[str, Any]) -> bool:
     for column in _CONTENT:
         a, b = stored.get(column), row.get(column)
@@ -323,7 +338,9 @@ class SqlSourceStore:
                         row["source_id"], row["source_id"], f"id collides with {old['source_id']}"
                     )
                 )
-            elif _same(old, row):
+            elif _older(row, old) or _same(old, row):
+                # An older revision (re-ingesting an old export) never overwrites a newer one,
+                # and a retracted event stays retracted unless the source republishes it later.
                 counts.unchanged += 1
             else:
                 updates.append(row)
