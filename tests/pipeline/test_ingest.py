@@ -367,3 +367,12 @@ def test_older_revisions_never_overwrite_and_retractions_stick(platform, tmp_pat
     assert land("6.3", "2017-01-01T00:00:00Z").updated == 1  # republished later: back
     row = next(platform.sources.iter_events())
     assert (row["deleted_at"], row["magnitude"]) == (None, 6.3)
+
+
+def test_cli_since_is_for_live_backfills_only(cli, tmp_path):
+    result = cli.invoke(main, ["ingest", "gdelt_events", "--file", str(shared_file(GDELT)), "--since", "2024-08-01"])
+    assert result.exit_code == 2
+    assert "cannot be used with --file" in result.output
+    result = cli.invoke(main, ["ingest", "gdelt_events", "--since", "last tuesday"])
+    assert result.exit_code == 2
+    assert "--since" in result.output

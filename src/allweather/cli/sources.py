@@ -37,8 +37,12 @@ def secrets_for(source_id: str) -> dict[str, str]:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Ingest a recorded file instead of fetching live.",
 )
+@click.option(
+    "--since",
+    help="Live only: backfill from this ISO 8601 instant (sources that support it, e.g. GDELT).",
+)
 @handle_errors
-def ingest(source: str, path: Path | None) -> None:
+def ingest(source: str, path: Path | None, since: str | None) -> None:
     """Ingest SOURCE once: from --file offline, or live from the source's URL.
 
     Prints read, new, updated, deleted and quarantined counts to stderr. Exit code 0 when every
@@ -46,6 +50,12 @@ def ingest(source: str, path: Path | None) -> None:
     file or an unknown source.
     """
     connector = get_connector(source)
+    if since is not None and path is not None:
+        raise click.UsageError("--since backfills a live source; it cannot be used with --file")
+    try:
+        backfill = parse_instant(since) if since else None
+    except ValueError as err:
+        raise click.UsageError(f"--since: {err}") from err
     platform = platform_from_env()
     try:
         ingestor = platform.ingestor()
@@ -56,7 +66,9 @@ def ingest(source: str, path: Path | None) -> None:
             async def live() -> Any:
                 http = HttpClient(now=platform.clock.now)
                 try:
-                    return await ingestor.ingest_live(connector, http, secrets_for(source))
+                    return await ingestor.ingest_live(
+                        connector, http, secrets_for(source), since=backfill
+                    )
                 finally:
                     await http.aclose()
 

@@ -165,7 +165,11 @@ class Ingestor:
         return self._finish(report)
 
     async def ingest_live(
-        self, connector: Connector, http: HttpClient, secrets: dict[str, str]
+        self,
+        connector: Connector,
+        http: HttpClient,
+        secrets: dict[str, str],
+        since: datetime | None = None,
     ) -> IngestReport:
         """Live: fetch from the source (conditionally), archive, parse, land; update the cursor."""
         spec = connector.spec
@@ -173,7 +177,7 @@ class Ingestor:
         state.last_attempt_at = self.clock.now()
         report = self._start(connector, "live", spec.url)
         ctx = FetchContext(
-            http, self.clock, dict(state.cursor), state.etag, state.last_modified, secrets
+            http, self.clock, dict(state.cursor), state.etag, state.last_modified, secrets, since
         )
         try:
             async for payload in connector.fetch(ctx):
