@@ -33,7 +33,8 @@ def test_events_are_listed_newest_first_with_filters(client, sqlite_platform):
     )
     assert client.get("/api/v1/events", params={"source": "nope"}).status_code == 404
     bad = client.get("/api/v1/events", params={"min_severity": "V"})
-    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "min_severity"
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"][0]["field"] == "min_severity"
 
 
 def test_map_events_follow_the_platform_clock(client, sqlite_platform):
@@ -46,7 +47,8 @@ def test_map_events_follow_the_platform_clock(client, sqlite_platform):
     assert len(body["features"]) == len(expected) > 0
     assert body["now"] == NOW.isoformat()
     one = body["features"][0]
-    assert one["geometry"]["type"] == "Point" and one["properties"]["severity"] in {
+    assert one["geometry"]["type"] == "Point"
+    assert one["properties"]["severity"] in {
         "I",
         "II",
         "III",

@@ -370,9 +370,55 @@ def test_older_revisions_never_overwrite_and_retractions_stick(platform, tmp_pat
 
 
 def test_cli_since_is_for_live_backfills_only(cli, tmp_path):
-    result = cli.invoke(main, ["ingest", "gdelt_events", "--file", str(shared_file(GDELT)), "--since", "2024-08-01"])
+    result = cli.invoke(
+        main, ["ingest", "gdelt_events", "--file", str(shared_file(GDELT)), "--since", "2024-08-01"]
+    )
     assert result.exit_code == 2
     assert "cannot be used with --file" in result.output
     result = cli.invoke(main, ["ingest", "gdelt_events", "--since", "last tuesday"])
     assert result.exit_code == 2
     assert "--since" in result.output
+
+
+OFAC = "sanctions_lists/ofac_sdn_2023_with_header.csv"
+
+
+def test_a_truncated_list_delists_nothing_and_says_why(sqlite_platform, tmp_path):
+    ingestor, ofac = sqlite_platform.ingestor(), get_connector("ofac_sdn")
+    full = shared_file(OFAC)
+    assert ingestor.ingest_file(ofac, full).counts.new == 11443
+    half = tmp_path / "sdn.csv"
+    lines = full.read_bytes().splitlines(keepends=True)
+    half.write_bytes(b"".join(lines[: len(lines) // 2]))  # cut at a line: looks complete
+    report = ingestor.ingest_file(ofac, half)
+    assert report.counts.deleted == 0
+    assert report.status == "partial"
+    assert "delisting held back" in report.error
+    assert report.exit_code == 1
+    assert sqlite_platform.sources.listed_count("ofac_sdn") == 11443
+
+
+def test_an_unreadable_entry_that_is_still_listed_is_not_delisted(sqlite_platform, tmp_path):
+    ingestor, ofac = sqlite_platform.ingestor(), get_connector("ofac_sdn")
+    lines = shared_file(OFAC).read_bytes().splitlines(keepends=True)
+    first = tmp_path / "a.csv"
+    first.write_bytes(b"".join(lines[:21]))  # header + 20 entries
+    ingestor.ingest_file(ofac, first)
+    broken = lines[5].split(b",")
+    entry = broken[0].decode()
+    second = tmp_path / "b.csv"
+    second.write_bytes(b"".join(lines[:5]) + b",".join(broken[:4]) + b"\n" + b"".join(lines[6:21]))
+    report = ingestor.ingest_file(ofac, second)
+    assert report.counts.quarantined == 1
+    assert report.counts.deleted == 0
+    assert entry in {e["source_id"] for e in sqlite_platform.sources.listed("ofac_sdn")}
+
+
+def test_records_read_before_a_payload_breaks_still_land(sqlite_platform, tmp_path):
+    xml = shared_file("gdacs_rss/gdacs_rss_archive_orange_2012-04_2016-04.xml").read_bytes()
+    cut = tmp_path / "gdacs.xml"
+    cut.write_bytes(xml[: len(xml) // 2])  # the file ends mid-item
+    report = sqlite_platform.ingestor().ingest_file(get_connector("gdacs_alerts"), cut)
+    assert report.counts.new > 0
+    assert report.counts.quarantined >= 1
+    assert sqlite_platform.sources.count_events() == report.counts.new

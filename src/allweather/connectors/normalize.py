@@ -30,8 +30,11 @@ class RecordError(ValueError):
         self.field = field
 
 
-def reject(ref: str, raw: str, err: RecordError) -> Rejection:
-    return Rejection(ref=ref, raw=raw[:RAW_LIMIT], reason=str(err), field=err.field)
+def reject(ref: str, raw: str, err: RecordError, source_id: str | None = None) -> Rejection:
+    """The Rejection for one bad record; pass ``source_id`` when the record's id was readable."""
+    return Rejection(
+        ref=ref, raw=raw[:RAW_LIMIT], reason=str(err), field=err.field, source_id=source_id
+    )
 
 
 def text(value: object) -> str | None:

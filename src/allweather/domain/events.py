@@ -139,6 +139,7 @@ class Rejection:
     raw: str
     reason: str
     field: str | None = None
+    source_id: str | None = None  # when known: a list entry still listed, though unreadable
 
 
 class EntityKind(Vocabulary):

@@ -38,6 +38,10 @@ from allweather.store.base import Chunk, ChunkCounts, RunRecord, SourceStore
 log = logging.getLogger("allweather.pipeline.ingest")
 
 CHUNK_RECORDS = 2000  # records per transaction on the object path
+# A list snapshot that would drop more than 20 % of what is listed, and more than 10 entries,
+# is held back instead of delisting: a file truncated at a line boundary looks complete.
+SNAPSHOT_GUARD = 0.8
+SNAPSHOT_SLACK = 10
 
 
 @dataclass
@@ -304,6 +308,8 @@ class Ingestor:
                     self._saw(report, item.occurred_at)
                 elif isinstance(item, Rejection):
                     buffer.rejections.append(item)
+                    if item.source_id:  # unreadable, but still on the list: not delisted
+                        seen_entities.add(item.source_id)
                 elif isinstance(item, Retraction):
                     buffer.retractions.append(item)
                 elif isinstance(item, ListedEntity):
@@ -314,16 +320,32 @@ class Ingestor:
                     buffer, size = Chunk(spec.id, spec.number, report.run_id), 0
             if size:
                 flush(buffer)
+        except Exception:
+            if size:  # records read before the payload broke still land
+                flush(buffer)
+            raise
         finally:
             writer.close()  # waits for every queued chunk; re-raises a failed commit
         if spec.output == "entities" and seen_entities:
-            # A list file is a snapshot: whoever it no longer names has been delisted.
-            report.counts.deleted += self.store.delist_missing(
-                spec.id, seen_entities, report.run_id, self.clock.now()
-            )
+            self._delist(spec.id, seen_entities, report)
         state = self.store.state(spec.id)
         state.progress = {k: v for k, v in state.progress.items() if k != payload.fingerprint}
         self.store.save_state(state)
+
+    def _delist(self, source: str, seen: set[str], report: IngestReport) -> None:
+        """A list file is a snapshot: whoever it no longer names has been delisted — unless the
+        snapshot looks cut short (see SNAPSHOT_GUARD), when nothing is delisted and the run
+        says why."""
+        listed = self.store.listed_count(source)
+        if len(seen) < SNAPSHOT_GUARD * listed and listed - len(seen) > SNAPSHOT_SLACK:
+            report.status = "partial"
+            report.error = (
+                f"snapshot of {len(seen)} entries against {listed} listed: "
+                "delisting held back — a truncated file?"
+            )
+            return
+        now = self.clock.now()
+        report.counts.deleted += self.store.delist_missing(source, seen, report.run_id, now)
 
     @staticmethod
     def _saw(report: IngestReport, moment: datetime) -> None:

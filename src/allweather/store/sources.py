@@ -471,6 +471,23 @@ class SqlSourceStore:
         counts.new = len(inserts)
         return counts
 
+    def listed_count(self, source: str) -> int:
+        """Entries of ``source`` currently listed (not delisted)."""
+        query = select(func.count()).where(
+            listed_entities.c.source == source, listed_entities.c.delisted_at.is_(None)
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def listed(self, source: str, include_delisted: bool = False) -> list[dict[str, Any]]:
+        """The entries of one list, as stored (for screening and the API)."""
+        query = select(listed_entities).where(listed_entities.c.source == source)
+        if not include_delisted:
+            query = query.where(listed_entities.c.delisted_at.is_(None))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(listed_entities.c.source_id)).all()
+        return [dict(row._mapping) for row in rows]
+
     def delist_missing(self, source: str, seen: set[str], run_id: int, now: datetime) -> int:
         with self.engine.begin() as conn:
             current = conn.execute(

@@ -218,5 +218,6 @@ class OfacSdn(Connector):
                         raise RecordError(None, f"{len(record)} fields, expected {len(COLUMNS)}")
                     yield entity(dict(zip(COLUMNS, record, strict=True)))
                 except RecordError as err:
-                    yield reject(ref, raw_row, err)
+                    entry = record[0].strip() if record and record[0].strip().isdigit() else None
+                    yield reject(ref, raw_row, err, entry)
             yield from lines.drain()

@@ -255,7 +255,9 @@ class UnConsolidated(Connector):
                     try:
                         yield entity(tag, element)
                     except RecordError as err:
-                        yield reject(ref, tostring(element, encoding="unicode"), err)
+                        yield reject(
+                            ref, tostring(element, encoding="unicode"), err, dataid or None
+                        )
                     element.clear()  # streaming: drop what has been read
                     if len(container) and container[-1] is element:
                         del container[-1]
