@@ -98,6 +98,39 @@ ZH_EXTRA_ALIASES = {
 }
 
 
+def _unwrap(ring: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Make longitudes continuous: a step of more than 180° crosses the antimeridian."""
+    out = [ring[0]]
+    offset = 0.0
+    for (x0, _), (x, y) in zip(ring, ring[1:], strict=False):
+        if x - x0 > 180:
+            offset -= 360
+        elif x - x0 < -180:
+            offset += 360
+        out.append((x + offset, y))
+    return out
+
+
+def _split_at_antimeridian(
+    shell: list[tuple[float, float]], holes: list[list[tuple[float, float]]]
+) -> list[Polygon]:
+    """A polygon whose rings cross ±180° (Fiji, Chukotka), cut into pieces inside ±180°.
+
+    Drawn naively, such a ring spans the whole globe at its latitude; unwrapped, it is one
+    polygon beyond 180°, which is clipped and shifted back piece by piece.
+    """
+    crosses = any(abs(b[0] - a[0]) > 180 for a, b in zip(shell, shell[1:], strict=False))
+    if not crosses:
+        return [Polygon(shell, holes)]
+    polygon = shapely.make_valid(Polygon(_unwrap(shell), [_unwrap(h) for h in holes]))
+    pieces: list[Polygon] = []
+    for shift in (0.0, -360.0, 360.0):
+        window = shapely.box(-180 - shift, -90, 180 - shift, 90)
+        clipped = shapely.transform(shapely.intersection(polygon, window), lambda xy, d=shift: xy + (d, 0))
+        pieces.extend(p for p in shapely.get_parts(clipped) if p.geom_type == "Polygon" and not p.is_empty)
+    return pieces
+
+
 def decode_topology(topo: dict) -> list[tuple[dict, object]]:
     """Decode a quantised TopoJSON object collection into (properties + id, shapely geometry)."""
     scale = topo["transform"]["scale"]
@@ -132,7 +165,7 @@ def decode_topology(topo: dict) -> list[tuple[dict, object]]:
             shell, *holes = (ring(r) for r in rings)
             if len(shell) < 4:  # islets that quantisation collapsed to a point
                 continue
-            parts.append(Polygon(shell, [h for h in holes if len(h) >= 4]))
+            parts.extend(_split_at_antimeridian(shell, [h for h in holes if len(h) >= 4]))
         geometry = shapely.make_valid(MultiPolygon(parts))
         out.append(({"id": geom.get("id"), **geom.get("properties", {})}, geometry))
     return out

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+import shapely
 from shapely.geometry import Point
 
 from allweather.reference.countries import UnknownCountryError
@@ -83,3 +84,24 @@ def test_resolve_iso_numeric_codes(catalog):
     assert catalog.resolve("004").iso2 == "AF"
     assert catalog.resolve("4").iso2 == "AF"
     assert catalog.resolve("404").iso2 == "KE"
+
+
+def test_no_country_wraps_around_the_globe_at_the_antimeridian(catalog):
+    # A ring crossing ±180° drawn naively spans every longitude at its latitude; only
+    # Antarctica legitimately does.
+    codes, boundaries, _ = catalog._boundaries
+    wide = {
+        code
+        for code, boundary in zip(codes, boundaries, strict=True)
+        for part in shapely.get_parts(boundary)
+        if part.bounds[2] - part.bounds[0] > 180
+    }
+    assert wide == {"AQ"}
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "iso2"),
+    [(179.9, -17.0, "FJ"), (-179.9, -16.5, "FJ"), (-175.0, 66.5, "RU"), (-173.8, -15.9, None)],
+)
+def test_places_either_side_of_the_antimeridian(catalog, lon, lat, iso2):
+    assert catalog.place(Point(lon, lat)).iso2 == iso2
