@@ -32,3 +32,13 @@ def test_the_documented_example_imports_cleanly(sqlite_platform, tmp_path):
     sgr = sqlite_platform.portfolio.get_project("KE-SGR")
     assert [s.key for s in sgr.sites] == ["line", "nairobi-terminus"]
     assert sqlite_platform.portfolio.get_project("PK-GWADAR").name_zh == "瓜达尔港"
+
+
+def test_every_source_is_documented_and_in_the_mapping_overview():
+    from allweather.connectors.registry import all_connectors
+
+    overview = (DOCS / "event-mapping.md").read_text(encoding="utf-8")
+    for connector in all_connectors():
+        source = connector.spec.id
+        assert (DOCS / "sources" / f"{source}.md").exists(), source
+        assert f"`{source}`" in overview, source
