@@ -42,3 +42,12 @@ def test_every_source_is_documented_and_in_the_mapping_overview():
         source = connector.spec.id
         assert (DOCS / "sources" / f"{source}.md").exists(), source
         assert f"`{source}`" in overview, source
+
+
+def test_every_source_credential_is_documented():
+    from allweather.connectors.registry import all_connectors
+
+    text = (DOCS / "settings.md").read_text(encoding="utf-8")
+    for connector in all_connectors():
+        for env in connector.spec.secrets.values():
+            assert f"`{env}`" in text, (connector.spec.id, env)
