@@ -12,7 +12,7 @@ from allweather.connectors.errors import (
     SourceUnavailableError,
 )
 from allweather.connectors.http import HttpClient
-from allweather.connectors.registry import all_connectors, get_connector
+from allweather.connectors.registry import all_connectors, get_connector, load_failures
 from allweather.connectors.spec import load_spec
 from allweather.errors import ConfigError
 
@@ -94,11 +94,15 @@ def test_not_modified_auth_and_not_found():
 
 
 def test_every_connector_has_a_valid_spec_and_a_unique_number():
+    assert load_failures() == {}
     connectors = all_connectors()
     numbers = [c.spec.number for c in connectors]
     assert len(numbers) == len(set(numbers))
     ids = {c.spec.id for c in connectors}
-    assert {"usgs_earthquakes", "gdelt_events"} <= ids
+    assert ids == {
+        "usgs_earthquakes", "gdacs_alerts", "ucdp_ged", "acled_events", "who_don", "gdelt_events",
+        "cap_alerts", "worldbank_debarred", "un_consolidated", "ofac_sdn",
+    }  # fmt: skip
     for connector in connectors:
         assert connector.spec.title_zh
         assert connector.spec.license
@@ -130,3 +134,27 @@ def test_bad_specs_are_refused_naming_the_field(tmp_path: Path, yaml: str, messa
     path.write_text(yaml)
     with pytest.raises(ConfigError, match=message):
         load_spec(path)
+
+
+def test_a_broken_connector_does_not_stop_the_others(monkeypatch):
+    from allweather.connectors import registry
+
+    real_import = registry.importlib.import_module
+
+    def failing(name, *args):
+        if name == "allweather.connectors.who_don.connector":
+            raise ImportError("simulated breakage")
+        return real_import(name, *args)
+
+    registry._load.cache_clear()
+    saved = registry._CLASSES.pop("who_don")
+    monkeypatch.setattr(registry.importlib, "import_module", failing)
+    try:
+        assert registry.load_failures() == {"who_don": "ImportError: simulated breakage"}
+        assert "usgs_earthquakes" in {c.spec.id for c in registry.all_connectors()}
+        with pytest.raises(ConfigError, match="who_don failed to load: ImportError"):
+            registry.get_connector("who_don")
+    finally:
+        monkeypatch.undo()
+        registry._CLASSES["who_don"] = saved
+        registry._load.cache_clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 from collections.abc import Callable
 from functools import lru_cache
@@ -15,6 +16,7 @@ from allweather.connectors.spec import SourceSpec, load_spec
 from allweather.errors import ConfigError
 
 C = TypeVar("C", bound=type[Connector])
+log = logging.getLogger("allweather.connectors.registry")
 
 _CLASSES: dict[str, type[Connector]] = {}
 
@@ -32,12 +34,21 @@ def register(source_id: str) -> Callable[[C], C]:
 
 
 @lru_cache(maxsize=1)
-def _load() -> dict[str, Connector]:
-    """Import every connector package and pair each class with its validated spec."""
+def _load() -> tuple[dict[str, Connector], dict[str, str]]:
+    """Import every connector package and pair each class with its validated spec.
+
+    A package that fails to import is recorded in the failures (and logged) rather than
+    stopping every other source; ``get_connector`` names the failure for that id.
+    """
     package = Path(__file__).parent
+    failures: dict[str, str] = {}
     for module in pkgutil.iter_modules([str(package)]):
         if module.ispkg and (package / module.name / "connector.py").exists():
-            importlib.import_module(f"allweather.connectors.{module.name}.connector")
+            try:
+                importlib.import_module(f"allweather.connectors.{module.name}.connector")
+            except Exception as err:  # noqa: BLE001 — one broken connector must not stop the rest
+                failures[module.name] = f"{type(err).__name__}: {err}"
+                log.exception("connector failed to load", extra={"source": module.name})
     connectors: dict[str, Connector] = {}
     numbers: dict[int, str] = {}
     for source_id, cls in sorted(_CLASSES.items()):
@@ -53,12 +64,17 @@ def _load() -> dict[str, Connector]:
         instance = cls()
         instance.spec = spec
         connectors[source_id] = instance
-    return connectors
+    return connectors, failures
+
+
+def load_failures() -> dict[str, str]:
+    """Connector packages that could not be imported, with the error."""
+    return dict(_load()[1])
 
 
 def all_connectors() -> list[Connector]:
     """Every registered connector, by id."""
-    return list(_load().values())
+    return list(_load()[0].values())
 
 
 def get_connector(source_id: str) -> Connector:
@@ -67,7 +83,9 @@ def get_connector(source_id: str) -> Connector:
     Raises:
         UnknownSourceError: listing the known ids.
     """
-    connectors = _load()
+    connectors, failures = _load()
+    if source_id in failures:
+        raise ConfigError(f"connector {source_id} failed to load: {failures[source_id]}")
     try:
         return connectors[source_id]
     except KeyError:
@@ -77,7 +95,7 @@ def get_connector(source_id: str) -> Connector:
 
 def source_for_number(number: int) -> str | None:
     """The source id whose events carry this number in their key."""
-    for connector in _load().values():
+    for connector in _load()[0].values():
         if connector.spec.number == number:
             return connector.spec.id
     return None
