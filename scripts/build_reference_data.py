@@ -126,8 +126,11 @@ def _split_at_antimeridian(
     pieces: list[Polygon] = []
     for shift in (0.0, -360.0, 360.0):
         window = shapely.box(-180 - shift, -90, 180 - shift, 90)
-        clipped = shapely.transform(shapely.intersection(polygon, window), lambda xy, d=shift: xy + (d, 0))
-        pieces.extend(p for p in shapely.get_parts(clipped) if p.geom_type == "Polygon" and not p.is_empty)
+        inside = shapely.intersection(polygon, window)
+        clipped = shapely.transform(inside, lambda xy, d=shift: xy + (d, 0))
+        pieces.extend(
+            p for p in shapely.get_parts(clipped) if p.geom_type == "Polygon" and not p.is_empty
+        )
     return pieces
 
 

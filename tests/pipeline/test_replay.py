@@ -20,7 +20,12 @@ def _connectors():
 
 def test_bundled_recordings_are_real_files_of_registered_sources():
     recordings = bundled_recordings()
-    assert {r.source for r in recordings} == {"usgs_earthquakes", "ucdp_ged", "gdacs_alerts", "gdelt_events"}
+    assert {r.source for r in recordings} == {
+        "usgs_earthquakes",
+        "ucdp_ged",
+        "gdacs_alerts",
+        "gdelt_events",
+    }
     assert all(r.path.stat().st_size > 1_000 for r in recordings)
     assert all(r.attribution for r in recordings)
 
