@@ -6,15 +6,20 @@ A parser turns one bad field into a ``RecordError``; its loop catches it and yie
 
 from __future__ import annotations
 
+import csv
 import io
 import math
-from collections.abc import Iterable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from typing import IO
 
 from shapely.geometry import Point
 
+from allweather.connectors.errors import SourceFormatError
+from allweather.connectors.mapping import load_mapping
 from allweather.domain.clock import ensure_utc
 from allweather.domain.events import Rejection
 from allweather.reference.countries import CountryCatalog, UnknownCountryError, country_catalog
@@ -182,3 +187,115 @@ def buffered(stream: IO[bytes]) -> io.BufferedReader:
     if isinstance(stream, io.BufferedReader):
         return stream
     return io.BufferedReader(stream)  # type: ignore[arg-type]
+
+
+def fold_name(value: str) -> str:
+    """A name for comparison: Unicode-normalized (NFKC), case-folded, spacing collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+def unique_names(values: Iterable[str | None]) -> list[str]:
+    """Names in first-seen order, without empties and without repeats that differ only in case
+    or spacing (aliases, programmes, addresses)."""
+    seen: dict[str, str] = {}
+    for value in values:
+        if value and value.strip():
+            seen.setdefault(fold_name(value), " ".join(value.split()))
+    return list(seen.values())
+
+
+class CountryNames:
+    """Country names as one source writes them → ISO alpha-2, then the platform's catalog.
+
+    A source's own table (``countries.csv`` beside the connector: ``name,iso2,reason``; several
+    codes separated by spaces) covers its historical or odd forms ("Burma", "Congo
+    (Kinshasa)"); anything else goes to the ISO catalog.
+    """
+
+    def __init__(
+        self, package: str, filename: str = "countries.csv", fold: Callable[[str], str] = fold_name
+    ) -> None:
+        self.package = package
+        self.filename = filename
+        self.fold = fold
+
+    @cached_property
+    def _table(self) -> dict[str, tuple[str, ...]]:
+        table = load_mapping(self.package, self.filename)
+        return {self.fold(name): tuple(row["iso2"].split()) for name, row in table.rows.items()}
+
+    def resolve(self, name: str) -> tuple[str, ...] | None:
+        """ISO alpha-2 codes for a name; None when neither the table nor the catalog knows it."""
+        local = self._table.get(self.fold(name))
+        if local is not None:
+            return local
+        try:
+            return (country_catalog().resolve(name).iso2,)
+        except UnknownCountryError:
+            return None
+
+
+class _RawLines:
+    """Hands decoded lines to ``csv.reader`` and keeps those of the current record."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+        self._taken: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self._taken.append(line)
+        return line
+
+    def take(self) -> str:
+        raw, self._taken = "".join(self._taken).rstrip("\r\n"), []
+        return raw
+
+
+class CsvRecords:
+    """Strict, streaming CSV with a header: each record as (ref, raw text, row), or a Rejection.
+
+    - strict quoting, so a quote cut off at the end of a file is a malformed record, not a
+      silently merged one;
+    - a record with the wrong number of fields, or that the csv module cannot read, becomes a
+      ``Rejection`` with its raw text; so does a line that is not valid in ``encoding``;
+    - ``ref`` is the record's first line (``line 12``), multi-line fields included.
+
+    Raises:
+        SourceFormatError: when there is no header row at all.
+    """
+
+    def __init__(self, stream: IO[bytes], name: str, what: str, encoding: str = "utf-8") -> None:
+        self.lines = LineDecoder(stream, encoding)
+        self._raw = _RawLines(self.lines)
+        self._reader = csv.reader(self._raw, strict=True)
+        try:
+            self.header = [column.strip().lstrip("\ufeff") for column in next(self._reader)]
+        except (StopIteration, csv.Error) as err:
+            raise SourceFormatError(f"{name}: no {what} header ({err or 'empty file'})") from None
+        self._raw.take()
+
+    def __iter__(self) -> Iterator[tuple[str, str, dict[str, str]] | Rejection]:
+        width = len(self.header)
+        while True:
+            ref = f"line {self.lines.line + 1}"
+            try:
+                record = next(self._reader)
+            except StopIteration:
+                break
+            except csv.Error as err:
+                yield from self.lines.drain()
+                yield reject(ref, self._raw.take(), RecordError(None, f"malformed CSV: {err}"))
+                continue
+            raw = self._raw.take()
+            yield from self.lines.drain()
+            if not record:
+                continue
+            if len(record) != width:
+                yield reject(ref, raw, RecordError(None, f"{len(record)} fields, expected {width}"))
+                continue
+            yield ref, raw, dict(zip(self.header, record, strict=True))
+        yield from self.lines.drain()

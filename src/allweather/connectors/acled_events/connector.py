@@ -13,9 +13,8 @@ severity from fatalities (severity.csv); docs/sources/acled_events.md.
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import IO, Any
@@ -25,7 +24,7 @@ from allweather.connectors.base import Connector, FetchContext, Parsed, Payload
 from allweather.connectors.errors import SourceAuthError, SourceFormatError, SourceUnavailableError
 from allweather.connectors.mapping import load_mapping
 from allweather.connectors.normalize import (
-    LineDecoder,
+    CsvRecords,
     RecordError,
     buffered,
     instant,
@@ -37,7 +36,7 @@ from allweather.connectors.normalize import (
     text,
 )
 from allweather.connectors.registry import register
-from allweather.domain.events import EventPrecision, Retraction, RiskEvent, Skipped
+from allweather.domain.events import EventPrecision, Rejection, Retraction, RiskEvent, Skipped
 from allweather.domain.taxonomy import FineType, SeverityGrade
 from allweather.reference.countries import UnknownCountryError, country_catalog
 
@@ -138,26 +137,6 @@ def _place(*parts: object) -> str | None:
         if name and name not in names:
             names.append(name)
     return ", ".join(names) or None
-
-
-class _Recorder:
-    """Hands lines to ``csv.reader`` and keeps those of the current record: its raw text."""
-
-    def __init__(self, lines: Iterable[str]) -> None:
-        self._lines = iter(lines)
-        self._taken: list[str] = []
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._lines)
-        self._taken.append(line)
-        return line
-
-    def take(self) -> str:
-        raw, self._taken = "".join(self._taken).rstrip("\r\n"), []
-        return raw
 
 
 @register(SOURCE)
@@ -314,45 +293,21 @@ class AcledEvents(Connector):
 
     # CSV exports can hold millions of events: streamed line by line.
     def _csv(self, stream: IO[bytes], name: str) -> Iterator[Parsed]:
-        lines = LineDecoder(stream)
-        recorder = _Recorder(lines)
-        reader = csv.reader(recorder, strict=True)  # strict: a quote cut off at EOF is an error
-        try:
-            header = [column.strip().lstrip("\ufeff") for column in next(reader)]
-        except (StopIteration, csv.Error) as err:
-            raise SourceFormatError(
-                f"{name}: no ACLED CSV header ({err or 'empty file'})"
-            ) from None
-        recorder.take()
-        columns = set(header)
+        records = CsvRecords(stream, name, "ACLED CSV")
+        columns = set(records.header)
         deletions = columns >= DELETION_COLUMNS and "event_type" not in columns
         if not deletions and not columns >= EVENT_COLUMNS:
             missing = sorted(EVENT_COLUMNS - columns)
             raise SourceFormatError(f"{name}: not an ACLED export, no columns {missing}")
-        while True:
-            ref = f"line {lines.line + 1}"
-            try:
-                record = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as err:
-                yield from lines.drain()
-                yield reject(ref, recorder.take(), RecordError(None, f"malformed CSV: {err}"))
+        for record in records:
+            if isinstance(record, Rejection):
+                yield record
                 continue
-            raw = recorder.take()
-            yield from lines.drain()
-            if not record:
-                continue
-            if len(record) != len(header):
-                message = f"{len(record)} fields, expected {len(header)}"
-                yield reject(ref, raw, RecordError(None, message))
-                continue
-            row = dict(zip(header, record, strict=True))
+            ref, raw, row = record
             try:
                 yield self._retraction(row) if deletions else self._event(row)
             except RecordError as err:
                 yield reject(ref, raw, err)
-        yield from lines.drain()
 
     @staticmethod
     def _retraction(row: Mapping[str, Any]) -> Retraction:

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -23,10 +22,18 @@ from typing import Any
 from allweather.connectors.base import Connector, Parsed, Payload
 from allweather.connectors.errors import SourceFormatError
 from allweather.connectors.mapping import load_mapping
-from allweather.connectors.normalize import LineDecoder, RecordError, reject, required, text
+from allweather.connectors.normalize import (
+    CountryNames,
+    LineDecoder,
+    RecordError,
+    fold_name,
+    reject,
+    required,
+    text,
+    unique_names,
+)
 from allweather.connectors.registry import register
 from allweather.domain.events import EntityKind, ListedEntity
-from allweather.reference.countries import UnknownCountryError, country_catalog
 
 SOURCE = "ofac_sdn"
 _PACKAGE = __package__ or "allweather.connectors.ofac_sdn"
@@ -90,32 +97,8 @@ def read_remarks(value: str | None) -> Remarks:
     return found
 
 
-def _fold(value: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
-
-
-def _unique(values: Iterable[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for value in values:
-        seen.setdefault(_fold(value), value)
-    return list(seen.values())
-
-
-@lru_cache(maxsize=1)
-def _country_names() -> dict[str, tuple[str, ...]]:
-    table = load_mapping(_PACKAGE, "countries.csv")
-    return {_fold(name): tuple(row["iso2"].split()) for name, row in table.rows.items()}
-
-
-def resolve_country(name: str) -> tuple[str, ...] | None:
-    """ISO alpha-2 codes for an OFAC country name; None when neither table nor catalog knows it."""
-    local = _country_names().get(_fold(name))
-    if local is not None:
-        return local
-    try:
-        return (country_catalog().resolve(name).iso2,)
-    except UnknownCountryError:
-        return None
+_COUNTRIES = CountryNames(_PACKAGE)
+resolve_country = _COUNTRIES.resolve  # OFAC's own forms (countries.csv), then the ISO catalog
 
 
 @lru_cache(maxsize=1)
@@ -162,23 +145,23 @@ def entity(row: dict[str, str]) -> ListedEntity:
         "grt": text(row["GRT"]),
         "vessel_flag": flag,
         "vessel_owner": text(row["Vess_owner"]),
-        "former_names": _unique(remarks.former_names),
+        "former_names": unique_names(remarks.former_names),
         "nationalities": remarks.nationalities,
         "citizenships": remarks.citizenships,
         "registration_countries": remarks.registrations,
-        "unresolved_countries": _unique(unresolved),
+        "unresolved_countries": unique_names(unresolved),
         "linked_to": remarks.linked_to,
         "remarks": text(row["Remarks"]),
         "remarks_truncated": remarks.truncated,
     }
-    name_key = _fold(name)
-    aliases = _unique([*remarks.aliases, *remarks.former_names])
+    name_key = fold_name(name)
+    aliases = unique_names([*remarks.aliases, *remarks.former_names])
     return ListedEntity(
         source=SOURCE,
         source_id=ent_num,
         name=name,
         kind=kind,
-        aliases=tuple(a for a in aliases if _fold(a) != name_key),
+        aliases=tuple(a for a in aliases if fold_name(a) != name_key),
         countries=tuple(dict.fromkeys(countries)),
         programs=programs(row["Program"]),
         details={k: v for k, v in details.items() if v},

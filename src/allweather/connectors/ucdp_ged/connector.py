@@ -10,13 +10,12 @@ Fine type from ``type_of_violence`` (violence_types.csv), location precision fro
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
 import json
 import re
 import zipfile
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +25,7 @@ from allweather.connectors.base import Connector, FetchContext, Parsed, Payload
 from allweather.connectors.errors import SourceAuthError, SourceFormatError, SourceUnavailableError
 from allweather.connectors.mapping import load_mapping
 from allweather.connectors.normalize import (
-    LineDecoder,
+    CsvRecords,
     RecordError,
     buffered,
     instant,
@@ -37,7 +36,7 @@ from allweather.connectors.normalize import (
     text,
 )
 from allweather.connectors.registry import register
-from allweather.domain.events import EventPrecision, RiskEvent
+from allweather.domain.events import EventPrecision, Rejection, RiskEvent
 from allweather.domain.taxonomy import FineType, SeverityGrade
 from allweather.reference.countries import UnknownCountryError, country_catalog
 
@@ -127,26 +126,6 @@ def _place(*parts: object) -> str | None:
         if name and name not in names:
             names.append(name)
     return ", ".join(names) or None
-
-
-class _Recorder:
-    """Hands lines to ``csv.reader`` and keeps those of the current record: its raw text."""
-
-    def __init__(self, lines: Iterable[str]) -> None:
-        self._lines = iter(lines)
-        self._taken: list[str] = []
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._lines)
-        self._taken.append(line)
-        return line
-
-    def take(self) -> str:
-        raw, self._taken = "".join(self._taken).rstrip("\r\n"), []
-        return raw
 
 
 @register(SOURCE)
@@ -298,40 +277,19 @@ class UcdpGed(Connector):
 
     # GED CSV is large (~400,000 events, 41–49 columns): streamed line by line.
     def _csv(self, stream: IO[bytes], name: str, version: str | None) -> Iterator[Parsed]:
-        lines = LineDecoder(stream)
-        recorder = _Recorder(lines)
-        reader = csv.reader(recorder, strict=True)  # strict: a quote cut off at EOF is an error
-        try:
-            header = [column.strip().lstrip("\ufeff") for column in next(reader)]
-        except (StopIteration, csv.Error) as err:
-            raise SourceFormatError(f"{name}: no GED CSV header ({err or 'empty file'})") from None
-        recorder.take()
-        missing = REQUIRED_COLUMNS - set(header)
+        records = CsvRecords(stream, name, "GED CSV")
+        missing = REQUIRED_COLUMNS - set(records.header)
         if missing:
             raise SourceFormatError(f"{name}: not a UCDP GED CSV, no columns {sorted(missing)}")
-        while True:
-            ref = f"line {lines.line + 1}"
+        for record in records:
+            if isinstance(record, Rejection):
+                yield record
+                continue
+            ref, raw, row = record
             try:
-                record = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as err:
-                yield from lines.drain()
-                yield reject(ref, recorder.take(), RecordError(None, f"malformed CSV: {err}"))
-                continue
-            raw = recorder.take()
-            yield from lines.drain()
-            if not record:
-                continue
-            if len(record) != len(header):
-                message = f"{len(record)} fields, expected {len(header)}"
-                yield reject(ref, raw, RecordError(None, message))
-                continue
-            try:
-                yield self._event(dict(zip(header, record, strict=True)), version)
+                yield self._event(row, version)
             except RecordError as err:
                 yield reject(ref, raw, err)
-        yield from lines.drain()
 
     def _event(self, row: Mapping[str, Any], version: str | None) -> RiskEvent:
         source_id = _required_count(row.get("id"), "id")

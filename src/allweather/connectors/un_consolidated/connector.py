@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import codecs
 import re
-import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
 from typing import IO, Any
@@ -23,10 +22,17 @@ from defusedxml.ElementTree import iterparse
 from allweather.connectors.base import Connector, Parsed, Payload
 from allweather.connectors.errors import SourceFormatError
 from allweather.connectors.mapping import load_mapping
-from allweather.connectors.normalize import RecordError, buffered, reject, required
+from allweather.connectors.normalize import (
+    CountryNames,
+    RecordError,
+    buffered,
+    fold_name,
+    reject,
+    required,
+    unique_names,
+)
 from allweather.connectors.registry import register
 from allweather.domain.events import EntityKind, ListedEntity
-from allweather.reference.countries import UnknownCountryError, country_catalog
 
 SOURCE = "un_consolidated"
 _PACKAGE = __package__ or "allweather.connectors.un_consolidated"
@@ -81,32 +87,10 @@ def _texts(element: Element, path: str) -> list[str]:
     return [v for v in (_collapse(e.text) for e in element.findall(path)) if v]
 
 
-def _fold(value: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
-
-
-def _unique(values: Iterable[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for value in values:
-        seen.setdefault(_fold(value), value)
-    return list(seen.values())
-
-
-@lru_cache(maxsize=1)
-def _country_names() -> dict[str, tuple[str, ...]]:
-    table = load_mapping(_PACKAGE, "countries.csv")
-    return {_fold(name): tuple(row["iso2"].split()) for name, row in table.rows.items()}
-
-
-def resolve_country(name: str) -> tuple[str, ...] | None:
-    """ISO alpha-2 codes for a country value; None when neither table nor catalog knows it."""
-    local = _country_names().get(_fold(name))
-    if local is not None:
-        return local
-    try:
-        return (country_catalog().resolve(name).iso2,)
-    except UnknownCountryError:
-        return None
+_COUNTRIES = CountryNames(_PACKAGE)
+resolve_country = (
+    _COUNTRIES.resolve
+)  # the UN list's own forms (countries.csv), then the ISO catalog
 
 
 @lru_cache(maxsize=1)
@@ -199,8 +183,8 @@ def entity(tag: str, element: Element) -> ListedEntity:
         "reference_number": _collapse(element.findtext("REFERENCE_NUMBER")),
         "version": _collapse(element.findtext("VERSIONNUM")),
         "nationalities": nationalities,
-        "unresolved_countries": _unique(unresolved),
-        "low_quality_aliases": _unique(weak),
+        "unresolved_countries": unique_names(unresolved),
+        "low_quality_aliases": unique_names(weak),
         "titles": _texts(element, "TITLE/VALUE"),
         "designations": _texts(element, "DESIGNATION/VALUE"),
         "addresses": addresses,
@@ -210,13 +194,13 @@ def entity(tag: str, element: Element) -> ListedEntity:
         "gender": _collapse(element.findtext("GENDER")),
         "last_updated": _texts(element, "LAST_DAY_UPDATED/VALUE"),
     }
-    name_key = _fold(name)
+    name_key = fold_name(name)
     return ListedEntity(
         source=SOURCE,
         source_id=dataid,
         name=name,
         kind=_kinds()[tag],
-        aliases=tuple(a for a in _unique(aliases) if _fold(a) != name_key),
+        aliases=tuple(a for a in unique_names(aliases) if fold_name(a) != name_key),
         countries=tuple(dict.fromkeys(countries)),
         programs=(programme,) if programme else (),
         listed_from=listed_on(element.findtext("LISTED_ON")),

@@ -6,7 +6,6 @@ thresholds of 国家地震应急预案's first assessment (severity.csv; docs/ev
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from typing import IO, Any
@@ -15,7 +14,7 @@ from allweather.connectors.base import Connector, Parsed, Payload
 from allweather.connectors.errors import SourceFormatError
 from allweather.connectors.mapping import load_mapping
 from allweather.connectors.normalize import (
-    LineDecoder,
+    CsvRecords,
     RecordError,
     buffered,
     instant,
@@ -26,7 +25,7 @@ from allweather.connectors.normalize import (
     text,
 )
 from allweather.connectors.registry import register
-from allweather.domain.events import EventPrecision, RiskEvent, Skipped
+from allweather.domain.events import EventPrecision, Rejection, RiskEvent, Skipped
 from allweather.domain.taxonomy import FineType, SeverityGrade
 
 MIN_MAGNITUDE = 4.0
@@ -111,24 +110,15 @@ class UsgsEarthquakes(Connector):
 
     # CSV exports can be large (the whole catalogue): streamed line by line.
     def _csv(self, stream: IO[bytes]) -> Iterator[Parsed]:
-        lines = LineDecoder(stream)
-        reader = csv.reader(lines)
-        header = next(reader, None) or []
-        missing = {"time", "latitude", "longitude", "mag", "id", "type"} - set(header)
+        records = CsvRecords(stream, "ComCat CSV", "ComCat CSV")
+        missing = {"time", "latitude", "longitude", "mag", "id", "type"} - set(records.header)
         if missing:
             raise SourceFormatError(f"ComCat CSV without columns {sorted(missing)}")
-        for record in reader:
-            yield from lines.drain()
-            if not record:
+        for record in records:
+            if isinstance(record, Rejection):
+                yield record
                 continue
-            ref = f"line {reader.line_num}"
-            raw = ",".join(record)
-            if len(record) != len(header):
-                yield reject(
-                    ref, raw, RecordError(None, f"{len(record)} fields, expected {len(header)}")
-                )
-                continue
-            row = dict(zip(header, record, strict=True))
+            ref, raw, row = record
             try:
                 yield self._event(
                     source_id=required(row.get("id"), "id"),
@@ -147,7 +137,6 @@ class UsgsEarthquakes(Connector):
                 )
             except RecordError as err:
                 yield reject(ref, raw, err)
-        yield from lines.drain()
 
     def _event(
         self,

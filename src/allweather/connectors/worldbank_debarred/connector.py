@@ -17,7 +17,7 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -32,10 +32,17 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from allweather.connectors.base import Connector, Parsed, Payload
 from allweather.connectors.errors import SourceFormatError
 from allweather.connectors.mapping import load_mapping
-from allweather.connectors.normalize import LineDecoder, RecordError, buffered, reject, text
+from allweather.connectors.normalize import (
+    CountryNames,
+    LineDecoder,
+    RecordError,
+    buffered,
+    reject,
+    text,
+    unique_names,
+)
 from allweather.connectors.registry import register
 from allweather.domain.events import EntityKind, ListedEntity, Rejection, Skipped
-from allweather.reference.countries import UnknownCountryError, country_catalog
 
 SOURCE = "worldbank_debarred"
 _PACKAGE = __package__ or "allweather.connectors.worldbank_debarred"
@@ -284,21 +291,8 @@ def entity_kind(name: str) -> tuple[EntityKind, str]:
     return EntityKind.PERSON, "no_firm_marker"
 
 
-@lru_cache(maxsize=1)
-def _country_names() -> dict[str, tuple[str, ...]]:
-    table = load_mapping(_PACKAGE, "countries.csv")
-    return {fold(name): tuple(row["iso2"].split()) for name, row in table.rows.items()}
-
-
-def resolve_country(name: str) -> tuple[str, ...] | None:
-    """ISO alpha-2 codes for a country name; None when neither table nor catalog knows it."""
-    local = _country_names().get(fold(name))
-    if local is not None:
-        return local
-    try:
-        return (country_catalog().resolve(name).iso2,)
-    except UnknownCountryError:
-        return None
+_COUNTRIES = CountryNames(_PACKAGE, fold=fold)
+resolve_country = _COUNTRIES.resolve  # the list's own forms (countries.csv), then the ISO catalog
 
 
 def _day(value: object, name: str) -> date:
@@ -377,35 +371,27 @@ def parse_row(cells: dict[str, object]) -> _Row:
     )
 
 
-def _unique(values: Iterable[str | None]) -> list[str]:
-    seen: dict[str, str] = {}
-    for value in values:
-        if value:
-            seen.setdefault(_collapse(value).casefold(), _collapse(value))
-    return list(seen.values())
-
-
 def merge(rows: Sequence[_Row]) -> ListedEntity:
     """The entity of one listing: its rows (one per address) merged, in file order."""
     first = rows[0]
     name_key = _collapse(first.name).casefold()
     aliases = [
-        a for a in _unique(a for r in rows for a in r.info.aliases) if a.casefold() != name_key
+        a for a in unique_names(a for r in rows for a in r.info.aliases) if a.casefold() != name_key
     ]
-    programs = _unique(r.grounds for r in rows)
+    programs = unique_names(r.grounds for r in rows)
     open_ended = next((r.open_ended for r in rows if r.listed_to is None), None)
     ends = [r.listed_to for r in rows if r.listed_to is not None]
     details: dict[str, Any] = {
-        "addresses": _unique(r.address for r in rows),
+        "addresses": unique_names(r.address for r in rows),
         "country_name": first.country_name,
-        "unresolved_countries": _unique(
+        "unresolved_countries": unique_names(
             r.country_name for r in rows if r.country_name and not r.country_resolved
         ),
-        "additional_info": _unique(r.additional_info for r in rows),
-        "identifiers": _unique(i for r in rows for i in r.info.identifiers),
-        "footnotes": _unique(f for r in rows for f in r.info.footnotes),
-        "notes": _unique(n for r in rows for n in r.info.notes),
-        "cross_debarred_by": _unique(
+        "additional_info": unique_names(r.additional_info for r in rows),
+        "identifiers": unique_names(i for r in rows for i in r.info.identifiers),
+        "footnotes": unique_names(f for r in rows for f in r.info.footnotes),
+        "notes": unique_names(n for r in rows for n in r.info.notes),
+        "cross_debarred_by": unique_names(
             m.upper() for p in programs for m in _CROSS_DEBARMENT.findall(p)
         ),
         "ineligible_to_text": open_ended,
