@@ -30,6 +30,7 @@ from allweather.connectors.normalize import (
     instant,
     integer,
     number,
+    place_label,
     point,
     reject,
     required,
@@ -129,14 +130,6 @@ def _code(value: object, field: str) -> int | str | None:
     except RecordError:
         return text(value)  # descriptive fields never cost a record
 
-
-def _place(*parts: object) -> str | None:
-    names: list[str] = []
-    for part in parts:
-        name = text(part)
-        if name and name not in names:
-            names.append(name)
-    return ", ".join(names) or None
 
 
 @register(SOURCE)
@@ -356,7 +349,7 @@ class AcledEvents(Connector):
             country_code=self._country(row),
             geometry=location,
             precision=self._precision(row.get("geo_precision")),
-            place=_place(row.get("location"), row.get("admin2"), row.get("admin1")),
+            place=place_label(row.get("location"), row.get("admin2"), row.get("admin1")),
             language="en",
             fatalities=fatalities,
             details=self._details(row),

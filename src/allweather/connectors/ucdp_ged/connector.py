@@ -30,6 +30,7 @@ from allweather.connectors.normalize import (
     buffered,
     instant,
     integer,
+    place_label,
     point,
     reject,
     required,
@@ -118,14 +119,6 @@ def _required_count(value: object, field: str) -> int:
         raise RecordError(field, f"{field} is missing")
     return result
 
-
-def _place(*parts: object) -> str | None:
-    names: list[str] = []
-    for part in parts:
-        name = text(part)
-        if name and name not in names:
-            names.append(name)
-    return ", ".join(names) or None
 
 
 @register(SOURCE)
@@ -321,7 +314,7 @@ class UcdpGed(Connector):
             country_code=_country(country) if country else None,
             geometry=location,
             precision=self._precision(row.get("where_prec")),
-            place=_place(where, row.get("adm_2"), row.get("adm_1")),
+            place=place_label(where, row.get("adm_2"), row.get("adm_1")),
             language="en",
             fatalities=best,
             details=self._details(row, violence["label"], version),
