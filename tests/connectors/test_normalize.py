@@ -36,10 +36,12 @@ def test_csv_records_yield_rows_and_reject_bad_ones_with_their_text():
     out = _records(data)
     assert out[0] == ("line 2", '1,"two\nlines"', {"id": "1", "name": "two\nlines"})
     assert isinstance(out[1], Rejection)
-    assert out[1].ref == "line 4" and "3 fields, expected 2" in out[1].reason
+    assert out[1].ref == "line 4"
+    assert "3 fields, expected 2" in out[1].reason
     assert out[1].raw == "2,a,extra"
     assert out[2] == ("line 5", "3,ok", {"id": "3", "name": "ok"})
-    assert isinstance(out[3], Rejection) and "malformed CSV" in out[3].reason
+    assert isinstance(out[3], Rejection)
+    assert "malformed CSV" in out[3].reason
     assert len(out) == 4
 
 
@@ -47,7 +49,8 @@ def test_csv_records_reject_an_undecodable_line_and_keep_going():
     out = _records(b"id,name\n1,caf\xff\n2,ok\n")
     rejected = [r for r in out if isinstance(r, Rejection)]
     rows = [r[2] for r in out if not isinstance(r, Rejection)]
-    assert len(rejected) == 1 and rejected[0].ref == "line 2"
+    assert len(rejected) == 1
+    assert rejected[0].ref == "line 2"
     assert rows == [{"id": "2", "name": "ok"}]
 
 

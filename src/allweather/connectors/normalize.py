@@ -204,11 +204,11 @@ def unique_names(values: Iterable[str | None]) -> list[str]:
     return list(seen.values())
 
 
-
 def place_label(*parts: object) -> str | None:
     """A place as "town, district, province" from finest to coarsest, skipping empty and
     repeated parts (a town that is also its district's name is named once)."""
     return ", ".join(unique_names(text(part) for part in parts)) or None
+
 
 class CountryNames:
     """Country names as one source writes them → ISO alpha-2, then the platform's catalog.

@@ -131,7 +131,6 @@ def _code(value: object, field: str) -> int | str | None:
         return text(value)  # descriptive fields never cost a record
 
 
-
 @register(SOURCE)
 class AcledEvents(Connector):
     """ACLED events and deletions (API JSON pages, CSV exports)."""

@@ -120,7 +120,6 @@ def _required_count(value: object, field: str) -> int:
     return result
 
 
-
 @register(SOURCE)
 class UcdpGed(Connector):
     """UCDP GED and Candidate events (CSV files, API JSON pages)."""
