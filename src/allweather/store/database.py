@@ -57,12 +57,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # 16 KiB pages, for a new file only (an existing one keeps its size): event rows are
+    # ~450 bytes, and bulk ingest wrote ~25 % faster than with the default 4 KiB (make bench).
+    # Must precede journal_mode, which writes the file's first page.
+    cursor.execute("PRAGMA page_size=16384")
     cursor.execute("PRAGMA journal_mode=WAL")
     # WAL + NORMAL: a commit survives a killed process (not a power cut) without an fsync.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # Checkpoint every ~64 MB of WAL rather than every 4 MB: bulk ingest commits ~5 MB chunks,
-    # and checkpointing after each one doubled their cost.
-    cursor.execute("PRAGMA wal_autocheckpoint=16384")
+    # Checkpoint every 4,096 pages (64 MB of WAL at 16 KiB) rather than SQLite's 1,000: bulk
+    # ingest commits ~5 MB chunks, and checkpointing after each one doubled their cost.
+    cursor.execute("PRAGMA wal_autocheckpoint=4096")
     cursor.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache for index maintenance
     cursor.close()
 

@@ -339,7 +339,7 @@ def normalize(fields: dict[str, pa.Array], added_format: str, number: int) -> Ev
         )
         for i in sorted(problems)
     ]
-    keep = np.array([int(r) not in problems for r in rows], dtype=bool)
+    keep = ~np.isin(rows, np.fromiter(problems, dtype=np.int64, count=len(problems)))
     if not keep.any() or occurred is None:
         return _empty(rejections, skipped)
 
@@ -439,6 +439,4 @@ def _details(pick: dict[str, pa.Array], numbers: dict[str, pa.Array]) -> pa.Arra
         ',"articles":', num("articles"), ',"tone":', num("tone", 2),
         ',"adm1":"', code("geo_adm1"), '","feature":"', code("feature"), '"}',
     ]  # fmt: skip
-    size = len(pick["id"])
-    arrays = [pa.array([p] * size, pa.string()) if isinstance(p, str) else p for p in parts]
-    return pc.binary_join_element_wise(*arrays, "")
+    return pc.binary_join_element_wise(*parts, "")  # the literal parts broadcast
