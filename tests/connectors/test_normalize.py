@@ -7,8 +7,15 @@ import io
 import pytest
 
 from allweather.connectors.errors import SourceFormatError
-from allweather.connectors.normalize import CsvRecords, fold_name, place_label, unique_names
-from allweather.domain.events import Rejection
+from allweather.connectors.normalize import (
+    CsvRecords,
+    RecordError,
+    fold_name,
+    place_label,
+    precision,
+    unique_names,
+)
+from allweather.domain.events import EventPrecision, Rejection
 
 
 def test_fold_name_ignores_case_width_and_spacing():
@@ -57,3 +64,12 @@ def test_csv_records_reject_an_undecodable_line_and_keep_going():
 def test_csv_records_without_header_is_a_format_error():
     with pytest.raises(SourceFormatError, match="test.csv: no event header"):
         CsvRecords(io.BytesIO(b""), "test.csv", "event")
+
+
+def test_precision_reads_the_source_table_and_names_an_unknown_code():
+    package = "allweather.connectors.ucdp_ged"
+    assert precision(package, "1", "where_prec") is EventPrecision.EXACT
+    assert precision(package, "", "where_prec") is EventPrecision.UNKNOWN
+    with pytest.raises(RecordError, match="unknown where_prec 9") as err:
+        precision(package, "9", "where_prec")
+    assert err.value.field == "where_prec"

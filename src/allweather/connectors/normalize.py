@@ -21,7 +21,7 @@ from shapely.geometry import Point
 from allweather.connectors.errors import SourceFormatError
 from allweather.connectors.mapping import load_mapping
 from allweather.domain.clock import ensure_utc
-from allweather.domain.events import Rejection
+from allweather.domain.events import EventPrecision, Rejection
 from allweather.reference.countries import CountryCatalog, UnknownCountryError, country_catalog
 
 RAW_LIMIT = 20_000  # characters of a rejected record kept in quarantine
@@ -187,6 +187,17 @@ def buffered(stream: IO[bytes]) -> io.BufferedReader:
     if isinstance(stream, io.BufferedReader):
         return stream
     return io.BufferedReader(stream)  # type: ignore[arg-type]
+
+
+def precision(package: str, value: object, field: str) -> EventPrecision:
+    """A source's location-precision code through its ``precision.csv`` (empty: unknown)."""
+    code = integer(value, field)
+    if code is None:
+        return EventPrecision.UNKNOWN
+    row = load_mapping(package, "precision.csv").get(str(code))
+    if row is None:
+        raise RecordError(field, f"unknown {field} {code}")
+    return EventPrecision(row["precision"])
 
 
 def fold_name(value: str) -> str:

@@ -32,12 +32,13 @@ from allweather.connectors.normalize import (
     number,
     place_label,
     point,
+    precision,
     reject,
     required,
     text,
 )
 from allweather.connectors.registry import register
-from allweather.domain.events import EventPrecision, Rejection, Retraction, RiskEvent, Skipped
+from allweather.domain.events import Rejection, Retraction, RiskEvent, Skipped
 from allweather.domain.taxonomy import FineType, SeverityGrade
 from allweather.reference.countries import UnknownCountryError, country_catalog
 
@@ -347,7 +348,7 @@ class AcledEvents(Connector):
             title=f"{title} vs {actor2}" if actor2 else title,
             country_code=self._country(row),
             geometry=location,
-            precision=self._precision(row.get("geo_precision")),
+            precision=precision(_PACKAGE, row.get("geo_precision"), "geo_precision"),
             place=place_label(row.get("location"), row.get("admin2"), row.get("admin1")),
             language="en",
             fatalities=fatalities,
@@ -367,16 +368,6 @@ class AcledEvents(Connector):
             if name and (placed := _country_by_name(name)):
                 return placed
         return None
-
-    @staticmethod
-    def _precision(value: object) -> EventPrecision:
-        code = integer(value, "geo_precision")
-        if code is None:
-            return EventPrecision.UNKNOWN
-        row = load_mapping(_PACKAGE, "precision.csv").get(str(code))
-        if row is None:
-            raise RecordError("geo_precision", f"unknown geo_precision {code}")
-        return EventPrecision(row["precision"])
 
     @staticmethod
     def _details(row: Mapping[str, Any]) -> dict[str, Any]:

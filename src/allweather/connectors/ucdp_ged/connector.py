@@ -32,12 +32,13 @@ from allweather.connectors.normalize import (
     integer,
     place_label,
     point,
+    precision,
     reject,
     required,
     text,
 )
 from allweather.connectors.registry import register
-from allweather.domain.events import EventPrecision, Rejection, RiskEvent
+from allweather.domain.events import Rejection, RiskEvent
 from allweather.domain.taxonomy import FineType, SeverityGrade
 from allweather.reference.countries import UnknownCountryError, country_catalog
 
@@ -312,22 +313,12 @@ class UcdpGed(Connector):
             title=" — ".join(part for part in (dyad, where) if part) or None,
             country_code=_country(country) if country else None,
             geometry=location,
-            precision=self._precision(row.get("where_prec")),
+            precision=precision(_PACKAGE, row.get("where_prec"), "where_prec"),
             place=place_label(where, row.get("adm_2"), row.get("adm_1")),
             language="en",
             fatalities=best,
             details=self._details(row, violence["label"], version),
         )
-
-    @staticmethod
-    def _precision(value: object) -> EventPrecision:
-        code = integer(value, "where_prec")
-        if code is None:
-            return EventPrecision.UNKNOWN
-        row = load_mapping(_PACKAGE, "precision.csv").get(str(code))
-        if row is None:
-            raise RecordError("where_prec", f"unknown where_prec {code}")
-        return EventPrecision(row["precision"])
 
     @staticmethod
     def _details(row: Mapping[str, Any], violence: str, version: str | None) -> dict[str, Any]:
