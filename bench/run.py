@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ingest  # noqa: E402 — bench modules sit beside this script
+import matching  # noqa: E402
 import portfolio  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -28,7 +29,7 @@ def main() -> int:
     }
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
-        for name, module in (("portfolio", portfolio), ("ingest", ingest)):
+        for name, module in (("portfolio", portfolio), ("ingest", ingest), ("matching", matching)):
             workdir = Path(tmp) / name
             workdir.mkdir()
             figures, lines, met = module.run(workdir)

@@ -20,7 +20,6 @@ from allweather.reference.countries import CountryCatalog, country_catalog
 from allweather.settings import Settings
 from allweather.store.database import make_engine, upgrade
 from allweather.store.portfolio import SqlPortfolioStore
-from allweather.store.sources import SqlSourceStore
 from allweather.store.tables import ALL_DATA_TABLES
 
 NOW = datetime(2024, 8, 19, 13, 0, tzinfo=UTC)
@@ -106,23 +105,16 @@ def store(engine: Engine) -> SqlPortfolioStore:
 @pytest.fixture
 def platform(engine: Engine, catalog: CountryCatalog, clock: FixedClock) -> Platform:
     """A platform on each backend, with the clock pinned to NOW."""
-    return Platform(
-        settings=Settings(database_url=str(engine.url.render_as_string(hide_password=False))),
-        clock=clock,
-        engine=engine,
-        catalog=catalog,
-        portfolio=SqlPortfolioStore(engine),
-        sources=SqlSourceStore(engine),
+    return Platform.assemble(
+        Settings(database_url=str(engine.url.render_as_string(hide_password=False))),
+        clock,
+        engine,
+        catalog,
     )
 
 
 @pytest.fixture
 def sqlite_platform(sqlite_engine: Engine, catalog: CountryCatalog, clock: FixedClock) -> Platform:
-    return Platform(
-        settings=Settings(database_url=str(sqlite_engine.url)),
-        clock=clock,
-        engine=sqlite_engine,
-        catalog=catalog,
-        portfolio=SqlPortfolioStore(sqlite_engine),
-        sources=SqlSourceStore(sqlite_engine),
+    return Platform.assemble(
+        Settings(database_url=str(sqlite_engine.url)), clock, sqlite_engine, catalog
     )

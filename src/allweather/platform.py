@@ -10,11 +10,13 @@ from sqlalchemy import Engine
 
 from allweather.domain.clock import Clock
 from allweather.pipeline.ingest import Ingestor
+from allweather.pipeline.match import RematchReport, rematch
 from allweather.portfolio.importer import ImportReport, PortfolioImporter
 from allweather.portfolio.readers import load_source, parse_source
 from allweather.reference.countries import CountryCatalog, country_catalog
 from allweather.settings import Settings
 from allweather.store.database import current_revision, head_revision, make_engine, upgrade
+from allweather.store.exposures import SqlMatchStore
 from allweather.store.portfolio import SqlPortfolioStore
 from allweather.store.sources import SqlSourceStore
 
@@ -31,6 +33,23 @@ class Platform:
     catalog: CountryCatalog
     portfolio: SqlPortfolioStore
     sources: SqlSourceStore
+    matching: SqlMatchStore
+
+    @classmethod
+    def assemble(
+        cls, settings: Settings, clock: Clock, engine: Engine, catalog: CountryCatalog
+    ) -> Platform:
+        """The stores over one engine, wired together (sources write exposures as they go)."""
+        matching = SqlMatchStore(engine)
+        return cls(
+            settings=settings,
+            clock=clock,
+            engine=engine,
+            catalog=catalog,
+            portfolio=SqlPortfolioStore(engine),
+            sources=SqlSourceStore(engine, matching),
+            matching=matching,
+        )
 
     def importer(self) -> PortfolioImporter:
         return PortfolioImporter(self.portfolio, self.catalog, self.clock)
@@ -46,7 +65,15 @@ class Platform:
         importer = self.importer()
         if skip_if_unchanged and (unchanged := importer.unchanged(source)) is not None:
             return unchanged
-        return importer.run(parse_source(source), strict)
+        report = importer.run(parse_source(source), strict)
+        self.rematch_if_due()  # new or moved sites: every stored event is matched again
+        return report
+
+    def rematch_if_due(self) -> RematchReport | None:
+        """Re-match every stored event when sites or reach rules changed since the last time."""
+        if not self.matching.rematch_due():
+            return None
+        return rematch(self.matching, self.clock)
 
     def ingestor(self) -> Ingestor:
         """Ingest on the platform clock, archiving fetched payloads under ``var/raw``."""
@@ -68,14 +95,7 @@ def open_platform(settings: Settings, migrate: bool = True, clock: Clock | None 
     ``clock`` overrides the settings' clock (the demo shares one replay clock everywhere).
     """
     engine = make_engine(settings.resolved_database_url)
-    platform = Platform(
-        settings=settings,
-        clock=clock or settings.clock(),
-        engine=engine,
-        catalog=country_catalog(),
-        portfolio=SqlPortfolioStore(engine),
-        sources=SqlSourceStore(engine),
-    )
+    platform = Platform.assemble(settings, clock or settings.clock(), engine, country_catalog())
     if migrate:
         platform.upgrade()
     return platform

@@ -36,6 +36,7 @@ from allweather.store.base import (
     ProjectUpdate,
     SiteFeature,
 )
+from allweather.store.exposures import bump_generation
 from allweather.store.tables import (
     countries,
     organization_oversight,
@@ -98,6 +99,8 @@ class SqlPortfolioStore:
             changes.projects_unchanged = (
                 len(updates) - changes.projects_created - changes.projects_updated
             )
+            if changes.projects_created or changes.projects_updated or touched:
+                bump_generation(conn, now)  # sites changed: matchers reload, re-match due
         return changes
 
     def _ensure_organizations(

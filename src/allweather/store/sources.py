@@ -32,6 +32,7 @@ from allweather.store.base import (
     RunRecord,
     SourceState,
 )
+from allweather.store.exposures import SqlMatchStore
 from allweather.store.tables import (
     events,
     listed_entities,
@@ -179,9 +180,10 @@ def _same(stored: dict[str, Any], row: dict[str, Any]) -> bool:
 class SqlSourceStore:
     """Ingest storage over one engine (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, matching: SqlMatchStore | None = None) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.matching = matching  # when set, chunks write their exposures too
 
     # ------------------------------------------------------------------ runs and state
 
@@ -286,14 +288,19 @@ class SqlSourceStore:
 
     def commit_chunk(self, chunk: Chunk, now: datetime) -> ChunkCounts:
         counts = ChunkCounts()
+        written: list[dict[str, Any]] = []
+        retracted: list[int] = []
         with self.engine.begin() as conn:
             if chunk.events:
-                counts.add(self._write_events(conn, chunk))
+                counts.add(self._write_events(conn, chunk, written))
             for batch in chunk.columns:
                 counts.new += self._write_columns(conn, batch, chunk.source_number, chunk.run_id)
                 chunk.rejections.extend(batch.rejections)
             if chunk.retractions:
-                counts.deleted += self._retract(conn, chunk, now)
+                counts.deleted += self._retract(conn, chunk, now, retracted)
+            if self.matching is not None and (written or chunk.columns or retracted):
+                # Exposures commit with their events: a crash loses or repeats neither.
+                self.matching.on_chunk(conn, written, chunk.columns, retracted, now)
             if chunk.entities:
                 counts.add(self._write_entities(conn, chunk.entities, chunk.run_id, now))
             if chunk.rejections:
@@ -316,7 +323,9 @@ class SqlSourceStore:
         values["progress"] = values["progress"] or {}
         return SourceState(**values)
 
-    def _write_events(self, conn: Connection, chunk: Chunk) -> ChunkCounts:
+    def _write_events(
+        self, conn: Connection, chunk: Chunk, written: list[dict[str, Any]]
+    ) -> ChunkCounts:
         counts = ChunkCounts()
         rows: dict[int, dict[str, Any]] = {}
         for event in chunk.events:  # a later record of the same id in one chunk wins
@@ -349,6 +358,7 @@ class SqlSourceStore:
         for row in updates:
             conn.execute(update(events).where(events.c.id == row["id"]), row)
         counts.new, counts.updated = len(inserts), len(updates)
+        written += inserts + updates
         return counts
 
     def _write_columns(
@@ -401,7 +411,9 @@ class SqlSourceStore:
             cursor.execute("DELETE FROM events_bulk")
         return inserted
 
-    def _retract(self, conn: Connection, chunk: Chunk, now: datetime) -> int:
+    def _retract(
+        self, conn: Connection, chunk: Chunk, now: datetime, retracted_keys: list[int]
+    ) -> int:
         retracted = 0
         for item in chunk.retractions:
             key = event_key(chunk.source_number, local_id(item.source_id))
@@ -412,6 +424,8 @@ class SqlSourceStore:
                 .values(deleted_at=moment, run_id=chunk.run_id)
             )
             retracted += result.rowcount
+            if result.rowcount:
+                retracted_keys.append(key)
         return retracted
 
     def _write_entities(

@@ -327,8 +327,63 @@ listed_entities = Table(
     UniqueConstraint("source", "source_id", name="uq_listed_entities_source_id"),
 )
 
+exposures = Table(
+    "exposures",
+    metadata,
+    # One row per (event, site) the event reaches. No foreign key to events: the bulk event
+    # path must not pay for one, and removing a source's events removes their exposures.
+    Column("event_id", EventKey, primary_key=True, autoincrement=False),
+    Column("site_id", Integer, ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("distance_km", Float),  # NULL: the event's location is known only to its country
+    Column("bearing_deg", Float),  # from the site's nearest point to the event; NULL inside
+    Column("reach_kind", String(10), nullable=False),  # radius, country
+    Column("reach_km", Float),  # the radius that applied, precision widening included
+    Column("rule", String(200), nullable=False),  # which reach rule applied, and its scope
+    Column("precision", String(10), nullable=False),  # the event's location precision
+    Column("note", String(300)),  # what imprecision did to the match, in both languages
+    Column("matrix_version", String(40), nullable=False),
+    Column("matched_at", EpochSeconds, nullable=False),
+    Index("ix_exposures_project_id", "project_id"),
+    Index("ix_exposures_site_id", "site_id"),
+)
+
+reach_overrides = Table(
+    "reach_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope", String(12), nullable=False),  # organization, project
+    Column("scope_code", String(64), nullable=False),
+    Column("fine_type", String(40), nullable=False),
+    Column("severity", String(4), nullable=False),  # "*": every grade
+    Column("site_kind", String(10), nullable=False),  # "*": every kind
+    Column("kind", String(10), nullable=False),  # radius, country, none
+    Column("radius_km", Float),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint(
+        "scope", "scope_code", "fine_type", "severity", "site_kind", name="uq_reach_overrides_key"
+    ),
+    CheckConstraint("scope IN ('organization', 'project')", name="scope"),
+)
+
+match_state = Table(
+    "match_state",
+    metadata,
+    # One row. ``generation`` grows whenever sites or reach rules change, so a long-running
+    # ingest notices and reloads its site index before matching the next chunk.
+    Column("id", Integer, primary_key=True),
+    Column("generation", Integer, nullable=False),
+    Column("matched_generation", Integer, nullable=False),  # the last full re-match ran at
+    Column("changed_at", UTCDateTime),
+    Column("rematched_at", UTCDateTime),
+)
+
 # Tables emptied between tests, children first.
 ALL_DATA_TABLES = [
+    exposures,
+    reach_overrides,
+    match_state,
     events,
     quarantine,
     source_runs,
@@ -347,7 +402,9 @@ __all__ = [
     "ALL_DATA_TABLES",
     "countries",
     "events",
+    "exposures",
     "listed_entities",
+    "match_state",
     "metadata",
     "organization_oversight",
     "organizations",
@@ -356,6 +413,7 @@ __all__ = [
     "projects",
     "quarantine",
     "raw_payloads",
+    "reach_overrides",
     "sites",
     "source_runs",
     "source_state",
