@@ -37,9 +37,9 @@ from allweather.matching.sphere import (
 )
 
 # Query radii are grouped into tiers growing by this factor; each tier has its own grid, with
-# cells of half the tier's radius.
+# cells of about half the tier's radius.
 _TIER_BASE_KM = 5.0
-_TIER_FACTOR = 1.15
+_TIER_FACTOR = 1.25
 _BRUTE_KM = 5000.0  # beyond this search radius every item is a candidate
 _PIECE_KM = 25.0  # long segments are indexed in pieces of at most this length…
 _BATCH = 250_000  # …and events are matched this many at a time,
@@ -220,13 +220,15 @@ class SiteIndex:
         grid = self._grids.get(key)
         if grid is None:
             reach = float(chord_of_km(_tier_km(tier)))
-            cell = reach / 2
             if what == "points":
-                grid = CellGrid(self.point_xyz, np.zeros(len(self.point_xyz)), reach, cell)
+                centres, kappa = self.point_xyz, np.zeros(len(self.point_xyz))
             elif what == "pieces":
-                grid = CellGrid(self.piece_xyz, chord_of_km(self.piece_kappa_km), reach, cell)
+                centres, kappa = self.piece_xyz, chord_of_km(self.piece_kappa_km)
             else:
-                grid = CellGrid(self.polygon_centre, self.polygon_kappa, 0.0, cell)
+                centres, kappa, reach = self.polygon_centre, self.polygon_kappa, 0.0
+            # Cells of half the item-plus-query reach of most items: a few cells a side each.
+            typical = reach + (float(np.quantile(kappa, 0.9)) if len(kappa) else 0.0)
+            grid = CellGrid(centres, kappa, reach, max(typical, 1e-6) / 2)
             self._grids[key] = grid
         return grid
 
@@ -395,7 +397,7 @@ class SiteIndex:
     ) -> Pairs:
         if not len(self.polygons):
             return Pairs.empty()
-        q, poly = self._candidates("polygons", max(tier, 0), xyz, len(self.polygons))
+        q, poly = self._candidates("polygons", 0, xyz, len(self.polygons))  # tier-free
         chord = np.linalg.norm(xyz[q] - self.polygon_centre[poly], axis=1)
         keep = chord <= self.polygon_kappa[poly]
         q, poly = q[keep], poly[keep]
@@ -464,9 +466,9 @@ def _caps(polygons: np.ndarray) -> tuple[FloatArray, FloatArray]:
     chord = np.linalg.norm(xyz - centre[which], axis=1)
     kappa = np.zeros(len(polygons))
     np.maximum.at(kappa, which, chord)
-    # Between the densified vertices an edge bows out by well under 0.1°; a wide cap (past a
-    # hemisphere) holds everything.
-    kappa = kappa + float(chord_of_km(15.0))
+    # Between densified vertices 0.25° apart a lon/lat edge strays from the great circle by
+    # under 0.1 km; 1 km covers it. A cap past a hemisphere holds everything.
+    kappa = kappa + float(chord_of_km(1.0))
     kappa[norms <= 1e-9] = 2.0
     return centre, kappa
 

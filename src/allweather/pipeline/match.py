@@ -7,14 +7,64 @@ exposures in the chunk's transaction (``SqlMatchStore.on_chunk``).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from allweather.domain.clock import Clock
+from allweather.domain.events import source_number_of
 from allweather.matching.matcher import EventBatch
 from allweather.store.exposures import SqlMatchStore
 from allweather.store.sources import SqlSourceStore
+
+EXPOSURE_FIELDS = (
+    "event_id",
+    "source",
+    "source_id",
+    "occurred_at",
+    "fine_type",
+    "severity",
+    "project_code",
+    "site_id",
+    "site_key",
+    "distance_km",
+    "bearing_deg",
+    "reach_kind",
+    "reach_km",
+    "rule",
+    "precision",
+    "note",
+    "matrix_version",
+)
+
+
+def exposure_records(
+    rows: Iterable[dict[str, Any]], sources: dict[int, str]
+) -> Iterator[dict[str, Any]]:
+    """Stored exposures (``SqlMatchStore.iter_exposures``) → export records."""
+    for row in rows:
+        number = source_number_of(int(row["event_id"]))
+        source = sources.get(number, f"source#{number}")
+        occurred = row.get("occurred_at")
+        yield {
+            "event_id": f"{source}:{row['source_id']}",
+            "source": source,
+            "source_id": row["source_id"],
+            "occurred_at": occurred.isoformat().replace("+00:00", "Z") if occurred else None,
+            "fine_type": row["fine_type"],
+            "severity": row["severity"],
+            "project_code": row["project_code"],
+            "site_id": row["site_id"],
+            "site_key": row["site_key"],
+            "distance_km": row["distance_km"],
+            "bearing_deg": row["bearing_deg"],
+            "reach_kind": row["reach_kind"],
+            "reach_km": row["reach_km"],
+            "rule": row["rule"],
+            "precision": row["precision"],
+            "note": row.get("note"),
+            "matrix_version": row.get("matrix_version"),
+        }
 
 
 @dataclass(frozen=True)
@@ -34,12 +84,13 @@ def rematch(store: SqlMatchStore, clock: Clock) -> RematchReport:
 
 
 def what_if(
-    matching: SqlMatchStore, sources: SqlSourceStore, radius_km: float
+    matching: SqlMatchStore, sources: SqlSourceStore, radius_km: float, numbers: dict[int, str]
 ) -> Iterator[dict[str, Any]]:
     """Every (event, site) within ``radius_km`` of each stored live event, ignoring the reach
     matrix: the analyst's question, and a check of the matcher against brute force."""
     matcher = matching.matcher()
     keys = matching.site_keys()
+    sources_by_number = numbers
     batch: list[dict[str, Any]] = []
 
     def flush() -> Iterator[dict[str, Any]]:
@@ -52,9 +103,14 @@ def what_if(
             row = by_id[events.ids[int(e)]]
             site = matcher.sites[int(s)]
             project_code, site_key = keys[site.site_id]
+            number = source_number_of(int(row["id"]))
+            source = sources_by_number.get(number, f"source#{number}")
+            occurred = row["occurred_at"]
             yield {
-                "event_id": int(row["id"]),
+                "event_id": f"{source}:{row['source_id']}",
+                "source": source,
                 "source_id": row["source_id"],
+                "occurred_at": occurred.isoformat().replace("+00:00", "Z"),
                 "fine_type": row["fine_type"],
                 "severity": row["severity"],
                 "project_code": project_code,
@@ -62,9 +118,12 @@ def what_if(
                 "site_key": site_key,
                 "distance_km": round(float(km), 6),
                 "bearing_deg": None if az != az else round(float(az), 2),
+                "reach_kind": "what-if",
                 "reach_km": radius_km,
                 "rule": f"what-if:{radius_km:g} km",
                 "precision": row["precision"],
+                "note": None,
+                "matrix_version": None,
             }
 
     for row in sources.iter_events():
