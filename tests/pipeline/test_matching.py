@@ -182,9 +182,7 @@ def test_cli_exports_exposures_and_answers_what_if_radii(cli, tmp_path):
 
 def test_cli_reach_set_show_unset(cli, tmp_path):
     sites = tmp_path / "sites.csv"
-    sites.write_text(
-        "code,name,country,latitude,longitude\nKE-MSA,Mombasa port,KE,-4.05,39.66\n"
-    )
+    sites.write_text("code,name,country,latitude,longitude\nKE-MSA,Mombasa port,KE,-4.05,39.66\n")
     assert cli.invoke(main, ["projects", "import", str(sites)]).exit_code == 0
     quake = tmp_path / "quake.csv"
     quake.write_text(HEADER + QUAKE.format(mag="5.0", updated="2020-06-02T00:00:00Z"))

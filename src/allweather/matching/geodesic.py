@@ -67,7 +67,7 @@ def point_distances(
     if not len(lon1):
         return np.zeros(0), np.zeros(0)
     az, metres = _inv(lon1, lat1, lon2, lat2)
-    return metres / 1000.0, np.mod(az, 360.0)
+    return metres / 1000.0, _compass(az)
 
 
 def segment_distances(
@@ -117,4 +117,11 @@ def segment_distances(
         better = d < best_d[active]
         best_d[active[better]] = d[better]
         best_az[active[better]] = az_xp[better]
-    return best_d / 1000.0, np.mod(best_az, 360.0)
+    return best_d / 1000.0, _compass(best_az)
+
+
+def _compass(az: FloatArray) -> FloatArray:
+    """Azimuths in [0, 360): ``np.mod(-1e-14, 360)`` rounds to 360.0, which is north."""
+    out = np.mod(az, 360.0)
+    out[out >= 360.0] = 0.0
+    return np.asarray(out)

@@ -37,9 +37,9 @@ from allweather.matching.sphere import (
 )
 
 # Query radii are grouped into tiers growing by this factor; each tier has its own grid, with
-# cells of about half the tier's radius.
+# cells about as wide as the tier's radius.
 _TIER_BASE_KM = 5.0
-_TIER_FACTOR = 1.25
+_TIER_FACTOR = 1.5
 _BRUTE_KM = 5000.0  # beyond this search radius every item is a candidate
 _PIECE_KM = 25.0  # long segments are indexed in pieces of at most this length…
 _BATCH = 250_000  # …and events are matched this many at a time,
@@ -226,9 +226,9 @@ class SiteIndex:
                 centres, kappa = self.piece_xyz, chord_of_km(self.piece_kappa_km)
             else:
                 centres, kappa, reach = self.polygon_centre, self.polygon_kappa, 0.0
-            # Cells of half the item-plus-query reach of most items: a few cells a side each.
+            # Cells as wide as the item-plus-query reach of most items: about three a side.
             typical = reach + (float(np.quantile(kappa, 0.9)) if len(kappa) else 0.0)
-            grid = CellGrid(centres, kappa, reach, max(typical, 1e-6) / 2)
+            grid = CellGrid(centres, kappa, reach, max(typical, 1e-6))
             self._grids[key] = grid
         return grid
 
