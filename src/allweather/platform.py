@@ -40,7 +40,7 @@ class Platform:
         cls, settings: Settings, clock: Clock, engine: Engine, catalog: CountryCatalog
     ) -> Platform:
         """The stores over one engine, wired together (sources write exposures as they go)."""
-        matching = SqlMatchStore(engine)
+        matching = SqlMatchStore(engine, settings.reach_matrix())
         return cls(
             settings=settings,
             clock=clock,

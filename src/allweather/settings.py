@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from allweather.domain.clock import Clock, FixedClock, ReplayClock, SystemClock, parse_instant
+from allweather.domain.reach import ReachError, ReachMatrix
 from allweather.errors import ConfigError
 
 
@@ -36,6 +37,10 @@ class Settings(BaseSettings):
     bus_url: str = Field(
         default="inprocess://", description="Pipeline bus; nats://… for JetStream."
     )
+    reach_file: Path | None = Field(
+        default=None,
+        description="A platform reach matrix (YAML) replacing the bundled data/reach.yaml.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the web server listens on.")
     log_level: str = Field(default="INFO", description="Python logging level name.")
@@ -55,6 +60,25 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'allweather.db').as_posix()}"
+
+    def reach_matrix(self) -> ReachMatrix:
+        """The platform reach matrix: the bundled defaults, or ``ALLWEATHER_REACH_FILE``.
+
+        Raises:
+            ConfigError: the file is unreadable or invalid (the message names the field).
+        """
+        if self.reach_file is None:
+            return ReachMatrix.default()
+        try:
+            text = self.reach_file.read_text(encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(
+                f"ALLWEATHER_REACH_FILE: cannot read {self.reach_file}: {err}"
+            ) from err
+        try:
+            return ReachMatrix.from_yaml(text, str(self.reach_file))
+        except ReachError as err:
+            raise ConfigError(f"ALLWEATHER_REACH_FILE: {err}") from err
 
     def clock(self) -> Clock:
         """The platform clock these settings describe."""

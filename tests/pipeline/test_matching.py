@@ -255,3 +255,31 @@ def test_cli_reach_set_show_unset(cli, tmp_path):
         ).exit_code
         == 1
     )
+
+
+def test_a_new_platform_matrix_rematches_and_a_bad_one_is_refused(cli, tmp_path, monkeypatch):
+    from importlib import resources
+
+    sites = tmp_path / "sites.csv"
+    sites.write_text("code,name,country,latitude,longitude\nKE-MSA,Mombasa port,KE,-4.05,39.66\n")
+    assert cli.invoke(main, ["projects", "import", str(sites)]).exit_code == 0
+    quake = tmp_path / "quake.csv"
+    quake.write_text(HEADER + QUAKE.format(mag="5.0", updated="2020-06-02T00:00:00Z"))
+    cli.invoke(main, ["ingest", "usgs_earthquakes", "--file", str(quake)])
+    assert "KE-MSA" not in cli.invoke(main, ["exposures", "export"]).stdout
+
+    bundled = resources.files("allweather.data").joinpath("reach.yaml").read_text("utf-8")
+    line = "    radius_km: {I: 300, II: 120, III: 50, IV: 20}\n"
+    assert line in bundled  # the earthquake row this test widens
+    wider = tmp_path / "reach.yaml"
+    wider.write_text(bundled.replace(line, "    radius_km: {I: 900, II: 900, III: 900, IV: 900}\n"))
+    monkeypatch.setenv("ALLWEATHER_REACH_FILE", str(wider))
+    result = cli.invoke(main, ["exposures", "export"])
+    assert "KE-MSA" in result.stdout  # the new matrix was noticed and every event re-matched
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(bundled.replace(line, "    radius_km: {I: 900, II: 900, III: -5, IV: 900}\n"))
+    monkeypatch.setenv("ALLWEATHER_REACH_FILE", str(bad))
+    result = cli.invoke(main, ["exposures", "export"])
+    assert result.exit_code == 2
+    assert "types.earthquake.radius_km.III" in result.output

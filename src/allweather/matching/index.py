@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,7 @@ _TIER_FACTOR = 1.5
 _BRUTE_KM = 5000.0  # beyond this search radius every item is a candidate
 _PIECE_KM = 25.0  # long segments are indexed in pieces of at most this length…
 _BATCH = 250_000  # …and events are matched this many at a time,
+_BATCHES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="match")
 _CANDIDATES = 2_000_000  # in slices of about this many candidate pairs, to bound memory
 
 
@@ -246,14 +248,17 @@ class SiteIndex:
         lat = np.asarray(lat, dtype=float)
         radius = np.broadcast_to(np.asarray(radius_km, dtype=float), lon.shape).copy()
         _check_events(lon, lat, radius)
-        parts = []
-        for start in range(0, len(lon), _BATCH):
+
+        def batch(start: int) -> Pairs:
             s = slice(start, start + _BATCH)
             found = self._match_batch(lon[s], lat[s], radius[s])
-            parts.append(
-                Pairs(found.event + start, found.site, found.distance_km, found.bearing_deg)
-            )
-        return Pairs.concat(parts)
+            return Pairs(found.event + start, found.site, found.distance_km, found.bearing_deg)
+
+        starts = range(0, len(lon), _BATCH)
+        if len(starts) == 1:
+            return batch(0)
+        # Batches on two threads: numpy and pyproj release the GIL for their heavy parts.
+        return Pairs.concat(list(_BATCHES.map(batch, starts)))
 
     def _match_batch(self, lon: FloatArray, lat: FloatArray, radius: FloatArray) -> Pairs:
         xyz = unit_vectors(lon, lat)
@@ -274,8 +279,18 @@ class SiteIndex:
                         members[inside.event], inside.site, inside.distance_km, inside.bearing_deg
                     )
                 )
-        if len(found) == 1 and self.single_points and not len(self.seg_a):
-            return found[0]  # points alone come out sorted, one row per pair
+        if self.single_points and not len(self.seg_a) and not len(self.polygons):
+            # Points alone give one row per pair, sorted within each tier's slices.
+            pairs = Pairs.concat(found)
+            if len(np.unique(tiers)) > 1:
+                order = np.argsort(pairs.event * self.size + pairs.site, kind="stable")
+                pairs = Pairs(
+                    pairs.event[order],
+                    pairs.site[order],
+                    pairs.distance_km[order],
+                    pairs.bearing_deg[order],
+                )
+            return pairs
         return _nearest_per_pair(Pairs.concat(found), self.size)
 
     def _slices(self, tiers: IntArray, xyz: FloatArray) -> Iterator[tuple[int, IntArray]]:

@@ -60,6 +60,13 @@ def _generations(conn: Connection) -> tuple[int, int]:
     return (0, 0) if row is None else (int(row.generation), int(row.matched_generation))
 
 
+def _stored_fingerprint(conn: Connection) -> str | None:
+    row = conn.execute(
+        select(match_state.c.matrix_fingerprint).where(match_state.c.id == 1)
+    ).first()
+    return None if row is None else row.matrix_fingerprint
+
+
 class SqlMatchStore:
     """The matcher's view of the database, and where its exposures go."""
 
@@ -215,15 +222,23 @@ class SqlMatchStore:
                     generation = 1
                 conn.execute(
                     update(match_state).where(match_state.c.id == 1),
-                    {"matched_generation": generation, "rematched_at": now},
+                    {
+                        "matched_generation": generation,
+                        "matrix_fingerprint": self.defaults.fingerprint(),
+                        "rematched_at": now,
+                    },
                 )
         return total
 
     def rematch_due(self) -> bool:
-        """True when sites or rules changed since the last full re-match."""
+        """True when sites or overrides changed since the last full re-match, or the platform
+        matrix differs from the one it ran under (a new release, ``ALLWEATHER_REACH_FILE``)."""
         with self.engine.connect() as conn:
             generation, matched = _generations(conn)
-        return generation != matched
+            fingerprint = _stored_fingerprint(conn)
+        if generation != matched:
+            return True
+        return generation > 0 and fingerprint != self.defaults.fingerprint()
 
     # ------------------------------------------------------------------ reading
 

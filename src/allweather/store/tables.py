@@ -375,6 +375,7 @@ match_state = Table(
     Column("id", Integer, primary_key=True),
     Column("generation", Integer, nullable=False),
     Column("matched_generation", Integer, nullable=False),  # the last full re-match ran at
+    Column("matrix_fingerprint", String(32)),  # of the platform matrix it ran under
     Column("changed_at", UTCDateTime),
     Column("rematched_at", UTCDateTime),
 )

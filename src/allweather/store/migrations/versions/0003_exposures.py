@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("generation", sa.Integer, nullable=False),
         sa.Column("matched_generation", sa.Integer, nullable=False),
+        sa.Column("matrix_fingerprint", sa.String(32)),
         sa.Column("changed_at", UTCDateTime),
         sa.Column("rematched_at", UTCDateTime),
     )
