@@ -248,25 +248,36 @@ class SqlMatchStore:
 
     def iter_exposures(self) -> Iterator[dict[str, Any]]:
         """Every exposure with its event and site facts, by event then site."""
-        query = (
-            select(
-                exposures,
-                events.c.source_id,
-                events.c.occurred_at,
-                events.c.fine_type,
-                events.c.severity,
-                projects.c.code.label("project_code"),
-                sites.c.key.label("site_key"),
-            )
-            .join(events, events.c.id == exposures.c.event_id)
-            .join(sites, sites.c.id == exposures.c.site_id)
-            .join(projects, projects.c.id == exposures.c.project_id)
-            .order_by(exposures.c.event_id, exposures.c.site_id)
-        )
+        query = _joined().order_by(exposures.c.event_id, exposures.c.site_id)
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
             for row in result:
                 yield dict(row._mapping)
+
+    def list_exposures(
+        self, project_code: str | None = None, offset: int = 0, limit: int = 50
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of exposures, newest event first (then nearest), and the total."""
+        conditions = [projects.c.code == project_code] if project_code else []
+        query = (
+            _joined()
+            .where(*conditions)
+            .order_by(
+                events.c.occurred_at.desc(),
+                exposures.c.distance_km.asc().nulls_last(),
+                exposures.c.site_id,
+            )
+            .offset(offset)
+            .limit(limit)
+        )
+        count = (
+            select(func.count())
+            .select_from(exposures.join(projects, projects.c.id == exposures.c.project_id))
+            .where(*conditions)
+        )
+        with self.engine.connect() as conn:
+            total = int(conn.execute(count).scalar_one())
+            return [dict(r._mapping) for r in conn.execute(query)], total
 
     def site_keys(self) -> dict[int, tuple[str, str]]:
         """Site id → (project code, site key), for what-if answers."""
@@ -275,6 +286,24 @@ class SqlMatchStore:
         )
         with self.engine.connect() as conn:
             return {r.id: (r.code, r.key) for r in conn.execute(query)}
+
+
+def _joined() -> Any:
+    """Exposures with the event and site facts a reader needs."""
+    return (
+        select(
+            exposures,
+            events.c.source_id,
+            events.c.occurred_at,
+            events.c.fine_type,
+            events.c.severity,
+            projects.c.code.label("project_code"),
+            sites.c.key.label("site_key"),
+        )
+        .join(events, events.c.id == exposures.c.event_id)
+        .join(sites, sites.c.id == exposures.c.site_id)
+        .join(projects, projects.c.id == exposures.c.project_id)
+    )
 
 
 def _equal(values: dict[str, str]) -> list[Any]:
