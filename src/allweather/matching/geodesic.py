@@ -19,6 +19,7 @@ _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="geodesic")
 # Along-segment Newton steps stop once they move less than this (metres).
 _CONVERGED_M = 1e-5
 _MAX_STEPS = 12
+_END_M = 1e-3
 
 
 def _inv(
@@ -117,6 +118,17 @@ def segment_distances(
         better = d < best_d[active]
         best_d[active[better]] = d[better]
         best_az[active[better]] = az_xp[better]
+    # Where the nearest point is at (or within a millimetre of) an end, measure from the vertex
+    # itself: walking a segment lands within nanometres of a vertex, not on it, and an event on
+    # a vertex is at 0.
+    near_a, near_b = along <= _END_M, along >= length - _END_M
+    for at_end, e_lon, e_lat in ((near_a, a_lon, a_lat), (near_b, b_lon, b_lat)):
+        ends = np.flatnonzero(at_end)
+        if len(ends):
+            az_e, d = _inv(e_lon[ends], e_lat[ends], p_lon[ends], p_lat[ends])
+            better = d < best_d[ends]
+            best_d[ends[better]] = d[better]
+            best_az[ends[better]] = az_e[better]
     return best_d / 1000.0, _compass(best_az)
 
 

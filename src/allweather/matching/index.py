@@ -45,7 +45,10 @@ _BRUTE_KM = 5000.0  # beyond this search radius every item is a candidate
 _PIECE_KM = 25.0  # long segments are indexed in pieces of at most this length…
 _BATCH = 250_000  # …and events are matched this many at a time,
 _BATCHES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="match")
-_CANDIDATES = 2_000_000  # in slices of about this many candidate pairs, to bound memory
+_CANDIDATES = 2_000_000
+# A dot product of unit vectors is good to a few 1e-16, which is 0.1 m of arc: cosine tests
+# keep that much slack, so coincident points are never lost to rounding.
+_ROUND = 1e-15  # in slices of about this many candidate pairs, to bound memory
 
 
 @dataclass(frozen=True)
@@ -332,7 +335,7 @@ class SiteIndex:
         if not len(self.point_lon):
             return Pairs.empty()
         q, item = self._candidates("points", tier, xyz, len(self.point_lon))
-        keep = _cosines(xyz, q, self.point_xyz, item) >= np.cos(bound / EARTH_RADIUS_KM)[q]
+        keep = _cosines(xyz, q, self.point_xyz, item) >= np.cos(bound / EARTH_RADIUS_KM)[q] - _ROUND
         q, item = q[keep], item[keep]
         km, az = point_distances(self.point_lon[item], self.point_lat[item], lon[q], lat[q])
         keep = km <= radius[q]
@@ -351,7 +354,7 @@ class SiteIndex:
             return Pairs.empty()
         q, piece = self._candidates("pieces", tier, xyz, len(self.piece_xyz))
         reach = np.minimum((bound[q] + self.piece_kappa_km[piece]) / EARTH_RADIUS_KM, math.pi)
-        keep = _cosines(xyz, q, self.piece_xyz, piece) >= np.cos(reach)
+        keep = _cosines(xyz, q, self.piece_xyz, piece) >= np.cos(reach) - _ROUND
         q, piece = q[keep], piece[keep]
         counts = self.piece_hi[piece] - self.piece_lo[piece]
         offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
