@@ -283,3 +283,26 @@ def test_a_new_platform_matrix_rematches_and_a_bad_one_is_refused(cli, tmp_path,
     result = cli.invoke(main, ["exposures", "export"])
     assert result.exit_code == 2
     assert "types.earthquake.radius_km.III" in result.output
+
+
+def test_bulk_events_get_exposures_as_they_land_and_replays_add_none(platform):
+    from tests.connectors.conftest import shared_file
+
+    gdelt = get_connector("gdelt_events")
+    path = shared_file("gdelt2/20240819130000.export.csv")
+    platform.ingestor().ingest_file(gdelt, path)
+    located = next(
+        r
+        for r in platform.sources.iter_events()
+        if r["precision"] in ("exact", "near") and r["lon"]
+    )
+    site = make_site("depot", geometry=Point(located["lon"], located["lat"]), country_code=None)
+    platform.sources.delete_source_events(gdelt.spec.number)
+    portfolio(platform, make_project(code="DEPOT", sites=(site,), country_code=None))
+    platform.ingestor().ingest_file(gdelt, path)  # sites first, then the bulk path
+    first = platform.matching.count()
+    assert first > 0
+    assert any(r["source_id"] == located["source_id"] for r in platform.matching.iter_exposures())
+    platform.ingestor().ingest_file(gdelt, path)
+    assert platform.matching.count() == first
+    assert platform.matching.rematch(platform.clock.now()) == first  # the same answer from scratch

@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from allweather.domain.events import EventColumns
@@ -175,20 +177,28 @@ class SqlMatchStore:
         now: datetime,
     ) -> int:
         """Inside an event chunk's transaction: replace the exposures of the events it wrote
-        or retracted. Returns the number of exposures written."""
+        or retracted. Returns the number of exposures written.
+
+        Bulk columns (GDELT) are only ever inserted, never revised: their exposures are added
+        with conflicts ignored, so a replay neither duplicates them nor pays for deletes.
+        """
         matcher = self.matcher(conn)
         stamp = int(now.timestamp())
-        batch = EventBatch.from_rows(rows)
-        for c in columns:
-            _extend(batch, c)
-        gone = [int(r["id"]) for r in rows] + [i for c in columns for i in c.ids] + list(retracted)
+        gone = [int(r["id"]) for r in rows] + list(retracted)
         for start in range(0, len(gone), _CHUNK):
             conn.execute(
                 delete(exposures).where(exposures.c.event_id.in_(gone[start : start + _CHUNK]))
             )
-        found = matcher.match(batch, stamp)
+        found = matcher.match(EventBatch.from_rows(rows), stamp)
         if found:
             conn.execute(insert(exposures), found)
+        for c in columns:
+            batch = EventBatch()
+            _extend(batch, c)
+            bulk = matcher.match(batch, stamp)
+            if bulk:
+                conn.execute(_insert_ignoring_conflicts(conn), bulk)
+            found += bulk
         return len(found)
 
     def rematch(self, now: datetime, project_ids: Sequence[int] | None = None) -> int:
@@ -286,6 +296,12 @@ class SqlMatchStore:
         )
         with self.engine.connect() as conn:
             return {r.id: (r.code, r.key) for r in conn.execute(query)}
+
+
+def _insert_ignoring_conflicts(conn: Connection) -> Any:
+    if conn.dialect.name == "postgresql":
+        return pg_insert(exposures).on_conflict_do_nothing()
+    return sqlite_insert(exposures).on_conflict_do_nothing()
 
 
 def _joined() -> Any:
