@@ -48,7 +48,8 @@ _BATCHES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="match")
 _CANDIDATES = 2_000_000
 # A dot product of unit vectors is good to a few 1e-16, which is 0.1 m of arc: cosine tests
 # keep that much slack, so coincident points are never lost to rounding.
-_ROUND = 1e-15  # in slices of about this many candidate pairs, to bound memory
+_ROUND = 1e-15
+_ROUND_KM = 1e-6  # the same allowance for sphere distances: a millimetre  # in slices of about this many candidate pairs, to bound memory
 
 
 @dataclass(frozen=True)
@@ -362,7 +363,7 @@ class SiteIndex:
         q = np.repeat(q, counts)
         # Sphere distance to the segment's arc bounds the ellipsoid distance to the segment.
         sphere = arc_distance_km(xyz[q], self.seg_a_xyz[seg], self.seg_b_xyz[seg])
-        lower = LOW * np.maximum(sphere - self.seg_slack_km[seg], 0.0)
+        lower = LOW * np.maximum(sphere - self.seg_slack_km[seg] - _ROUND_KM, 0.0)
         keep = lower <= radius[q]
         q, seg, sphere, lower = q[keep], seg[keep], sphere[keep], lower[keep]
         if not len(q):
