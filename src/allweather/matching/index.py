@@ -42,14 +42,14 @@ from allweather.matching.sphere import (
 _TIER_BASE_KM = 5.0
 _TIER_FACTOR = 1.5
 _BRUTE_KM = 5000.0  # beyond this search radius every item is a candidate
-_PIECE_KM = 25.0  # long segments are indexed in pieces of at most this length…
-_BATCH = 250_000  # …and events are matched this many at a time,
+_PIECE_KM = 25.0  # runs of short segments, and pieces of long ones, are at most this long
+_BATCH = 250_000  # events are matched this many at a time, two batches at once,
 _BATCHES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="match")
-_CANDIDATES = 2_000_000
+_CANDIDATES = 2_000_000  # in slices of about this many candidate pairs, to bound memory
 # A dot product of unit vectors is good to a few 1e-16, which is 0.1 m of arc: cosine tests
 # keep that much slack, so coincident points are never lost to rounding.
 _ROUND = 1e-15
-_ROUND_KM = 1e-6  # the same allowance for sphere distances: a millimetre  # in slices of about this many candidate pairs, to bound memory
+_ROUND_KM = 1e-6  # the same allowance for sphere distances: a millimetre
 
 
 @dataclass(frozen=True)
