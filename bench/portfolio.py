@@ -33,8 +33,6 @@ from allweather.portfolio.readers import read_table
 from allweather.reference import countries as reference
 from allweather.settings import Settings
 from allweather.store.database import make_engine, upgrade
-from allweather.store.portfolio import SqlPortfolioStore
-from allweather.store.sources import SqlSourceStore
 from allweather.store.tables import ALL_DATA_TABLES
 
 REPEATS = 3
@@ -58,14 +56,7 @@ def fresh_platform(url: str) -> Platform:
     with engine.begin() as conn:
         for table in ALL_DATA_TABLES:
             conn.execute(table.delete())
-    return Platform(
-        Settings(database_url=url),
-        SystemClock(),
-        engine,
-        catalog,
-        SqlPortfolioStore(engine),
-        SqlSourceStore(engine),
-    )
+    return Platform.assemble(Settings(database_url=url), SystemClock(), engine, catalog)
 
 
 def ours_cold_import(workdir: Path, url: str | None = None) -> dict[str, Any]:
