@@ -164,3 +164,29 @@ def test_an_event_area_reaches_sites_it_covers_at_zero_and_near_ones_by_distance
     assert expected < radius
     assert rows[1]["distance_km"] == pytest.approx(expected, abs=0.05)
     assert 4 not in rows
+
+
+def test_an_event_area_crossing_a_site_with_no_vertex_inside_the_other_is_at_zero():
+    # A plus sign: a long thin footprint east-west, a long thin flood band north-south; every
+    # vertex of each lies ~50 km outside the other, beyond the flood's radius.
+    site = MatchSite(
+        5,
+        15,
+        "P-PLUS",
+        None,
+        "PK",
+        Polygon([(64.5, 27.0), (65.5, 27.0), (65.5, 27.02), (64.5, 27.02)]),
+    )
+    band = Polygon([(65.0, 26.5), (65.02, 26.5), (65.02, 27.5), (65.0, 27.5)])
+    event = {
+        "type": "flood",
+        "severity": "IV",
+        "lon": 65.01,
+        "lat": 26.6,
+        "country": "PK",
+        "geometry": band,
+    }
+    radius = MATRIX.reach(FineType.FLOOD, SeverityGrade.IV, SiteKind.AREA).radius_km
+    assert radius < 45  # the vertices really are out of reach
+    (row,) = PortfolioMatcher([site], MATRIX).match(batch(event), 0)
+    assert row["distance_km"] == 0.0

@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from allweather.domain.events import EventPrecision
+from allweather.domain.geo import site_kind_of
 from allweather.domain.reach import ReachKind, ReachMatrix
 from allweather.domain.taxonomy import FineType, SeverityGrade
 from allweather.domain.vocabulary import SiteKind
@@ -47,8 +48,6 @@ class MatchSite:
 
     @property
     def kind(self) -> SiteKind:
-        from allweather.domain.geo import site_kind_of
-
         return site_kind_of(self.geometry)
 
 
@@ -95,7 +94,9 @@ class PortfolioMatcher:
         self.sites = list(sites)
         self.matrix = matrix
         self.generation = generation
-        self.index = SiteIndex([s.geometry for s in self.sites])
+        self._geometries = np.asarray([s.geometry for s in self.sites], dtype=object)
+        self.index = SiteIndex(list(self._geometries))
+        self._area: tuple[np.ndarray, np.ndarray, shapely.STRtree] | None = None
         self.site_ids = np.array([s.site_id for s in self.sites], dtype=np.int64)
         self.project_ids = np.array([s.project_id for s in self.sites], dtype=np.int64)
         self.site_country = np.array([s.country_code or "" for s in self.sites], dtype=object)
@@ -197,22 +198,27 @@ class PortfolioMatcher:
                 )
         return Pairs.concat(parts)
 
+    def _area_support(self) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
+        """Every site vertex with its site, and a tree of the sites: built on the first area."""
+        if self._area is None:
+            vertices, owner = shapely.get_coordinates(self._geometries, return_index=True)
+            self._area = (vertices, owner, shapely.STRtree(self._geometries))
+        return self._area
+
     def _match_area(self, geometry: BaseGeometry, radius_km: float) -> Pairs:
         """Sites within ``radius_km`` of an event area: 0 where they meet; otherwise the smaller
         of the site's vertices to the area's edges and the area's vertices to the site."""
         area = SiteIndex([geometry])
-        site_coords, owner = shapely.get_coordinates(
-            np.asarray([s.geometry for s in self.sites], dtype=object), return_index=True
+        vertices, owner, tree = self._area_support()
+        from_sites = area.match_points(vertices[:, 0], vertices[:, 1], radius_km)
+        corners = shapely.get_coordinates(geometry)
+        from_area = self.index.match_points(corners[:, 0], corners[:, 1], radius_km)
+        # Shapes that cross with every vertex of each outside the other meet all the same.
+        touching = tree.query(geometry, predicate="intersects").astype(np.int64)
+        site = np.concatenate([owner[from_sites.event], from_area.site, touching])
+        km = np.concatenate(
+            [from_sites.distance_km, from_area.distance_km, np.zeros(len(touching))]
         )
-        from_sites = area.match_points(site_coords[:, 0], site_coords[:, 1], radius_km)
-        vertices = shapely.get_coordinates(geometry)
-        from_area = self.index.match_points(vertices[:, 0], vertices[:, 1], radius_km)
-        site = np.concatenate([owner[from_sites.event], from_area.site])
-        km = np.concatenate([from_sites.distance_km, from_area.distance_km])
-        touching = shapely.intersects(
-            np.asarray([s.geometry for s in self.sites], dtype=object)[np.unique(site)], geometry
-        )
-        km = np.where(np.isin(site, np.unique(site)[touching]), 0.0, km)
         order = np.lexsort((km, site))
         site, km = site[order], km[order]
         first = np.r_[True, site[1:] != site[:-1]] if len(site) else np.zeros(0, dtype=bool)
