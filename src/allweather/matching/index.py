@@ -276,7 +276,7 @@ class SiteIndex:
                     found.append(
                         Pairs(members[part.event], part.site, part.distance_km, part.bearing_deg)
                     )
-            inside = self._inside_polygons(int(tier), lon[members], lat[members], xyz[members])
+            inside = self._inside_polygons(lon[members], lat[members], xyz[members])
             if len(inside):
                 found.append(
                     Pairs(
@@ -411,12 +411,11 @@ class SiteIndex:
             _along_fraction(xyz, self.seg_a_xyz[seg], self.seg_b_xyz[seg]),
         )
 
-    def _inside_polygons(
-        self, tier: int, lon: FloatArray, lat: FloatArray, xyz: FloatArray
-    ) -> Pairs:
+    def _inside_polygons(self, lon: FloatArray, lat: FloatArray, xyz: FloatArray) -> Pairs:
+        """Events inside (or on) polygon sites: distance 0. One grid serves every radius."""
         if not len(self.polygons):
             return Pairs.empty()
-        q, poly = self._candidates("polygons", 0, xyz, len(self.polygons))  # tier-free
+        q, poly = self._candidates("polygons", 0, xyz, len(self.polygons))
         chord = np.linalg.norm(xyz[q] - self.polygon_centre[poly], axis=1)
         keep = chord <= self.polygon_kappa[poly]
         q, poly = q[keep], poly[keep]

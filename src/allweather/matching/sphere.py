@@ -53,10 +53,6 @@ def chord_of_km(km: FloatArray | float) -> FloatArray:
     return np.asarray(2.0 * np.sin(angle / 2.0))
 
 
-def km_of_chord(chord: FloatArray) -> FloatArray:
-    return np.asarray(2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)))
-
-
 def angle_between(u: FloatArray, v: FloatArray) -> FloatArray:
     """Angles (radians) between rows of unit vectors, accurate at every size."""
     cross = np.linalg.norm(np.cross(u, v), axis=1)

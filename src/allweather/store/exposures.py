@@ -201,24 +201,13 @@ class SqlMatchStore:
             found += bulk
         return len(found)
 
-    def rematch(self, now: datetime, project_ids: Sequence[int] | None = None) -> int:
-        """Match every live stored event again (all sites, or only those of some projects),
-        in one transaction; returns the number of exposures."""
+    def rematch(self, now: datetime) -> int:
+        """Match every live stored event against every site again, in one transaction;
+        returns the number of exposures."""
         with self.engine.begin() as conn:
             generation, _ = _generations(conn)
             matcher = self.matcher(conn)
-            if project_ids is not None:
-                wanted = set(project_ids)
-                matcher = PortfolioMatcher(
-                    [s for s in matcher.sites if s.project_id in wanted],
-                    matcher.matrix,
-                    generation,
-                )
-                for start in range(0, len(project_ids), _CHUNK):
-                    chunk = list(project_ids[start : start + _CHUNK])
-                    conn.execute(delete(exposures).where(exposures.c.project_id.in_(chunk)))
-            else:
-                conn.execute(delete(exposures))
+            conn.execute(delete(exposures))
             total = 0
             stamp = int(now.timestamp())
             for batch in _live_events(conn):
@@ -226,18 +215,16 @@ class SqlMatchStore:
                 if found:
                     conn.execute(insert(exposures), found)
                 total += len(found)
-            if project_ids is None:
-                if _generations(conn) == (0, 0):
-                    bump_generation(conn, now)
-                    generation = 1
-                conn.execute(
-                    update(match_state).where(match_state.c.id == 1),
-                    {
-                        "matched_generation": generation,
-                        "matrix_fingerprint": self.defaults.fingerprint(),
-                        "rematched_at": now,
-                    },
-                )
+            if generation == 0:  # events but never a portfolio change: start counting
+                generation = bump_generation(conn, now)
+            conn.execute(
+                update(match_state).where(match_state.c.id == 1),
+                {
+                    "matched_generation": generation,
+                    "matrix_fingerprint": self.defaults.fingerprint(),
+                    "rematched_at": now,
+                },
+            )
         return total
 
     def rematch_due(self) -> bool:
