@@ -40,12 +40,13 @@ def export_exposures(out_format: str, radius_km: float | None) -> None:
     platform = platform_from_env()
     count = 0
     try:
-        records: Iterator[dict[str, Any]]
+        rows: Iterator[dict[str, Any]]
         if radius_km is None:
             platform.rematch_if_due()
-            records = exposure_records(platform.matching.iter_exposures(), numbers)
+            rows = platform.matching.iter_exposures()
         else:
-            records = what_if(platform.matching, platform.sources, radius_km, numbers)
+            rows = what_if(platform.matching, platform.sources, radius_km)
+        records = exposure_records(rows, numbers)
         if out_format == "jsonl":
             for record in records:
                 sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")

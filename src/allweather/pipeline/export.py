@@ -39,7 +39,7 @@ EXPORT_FIELDS = (
 )
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso_instant(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
@@ -58,9 +58,9 @@ def normalized(rows: Iterable[dict[str, Any]], sources: dict[int, str]) -> Itera
             "event_id": f"{source}:{row['source_id']}",
             "source": source,
             "source_id": row["source_id"],
-            "occurred_at": _iso(row["occurred_at"]),
-            "ended_at": _iso(row["ended_at"]),
-            "reported_at": _iso(row["reported_at"]),
+            "occurred_at": iso_instant(row["occurred_at"]),
+            "ended_at": iso_instant(row["ended_at"]),
+            "reported_at": iso_instant(row["reported_at"]),
             "fine_type": fine.value,
             "category": row["category"] or fine.category.value,
             "event_class": row["event_class"] or fine.event_class.value,
@@ -77,7 +77,7 @@ def normalized(rows: Iterable[dict[str, Any]], sources: dict[int, str]) -> Itera
             "language": row["language"],
             "fatalities": row["fatalities"],
             "magnitude": row["magnitude"],
-            "deleted_at": _iso(row["deleted_at"]),
+            "deleted_at": iso_instant(row["deleted_at"]),
             "wkt": geometry.wkt if geometry is not None else None,
             "details": json.loads(row["details"]) if row["details"] else {},
         }

@@ -14,6 +14,7 @@ from typing import Any
 from allweather.domain.clock import Clock
 from allweather.domain.events import source_number_of
 from allweather.matching.matcher import EventBatch
+from allweather.pipeline.export import iso_instant
 from allweather.store.exposures import SqlMatchStore
 from allweather.store.sources import SqlSourceStore
 
@@ -45,12 +46,11 @@ def exposure_records(
     for row in rows:
         number = source_number_of(int(row["event_id"]))
         source = sources.get(number, f"source#{number}")
-        occurred = row.get("occurred_at")
         yield {
             "event_id": f"{source}:{row['source_id']}",
             "source": source,
             "source_id": row["source_id"],
-            "occurred_at": occurred.isoformat().replace("+00:00", "Z") if occurred else None,
+            "occurred_at": iso_instant(row.get("occurred_at")),
             "fine_type": row["fine_type"],
             "severity": row["severity"],
             "project_code": row["project_code"],
@@ -84,13 +84,13 @@ def rematch(store: SqlMatchStore, clock: Clock) -> RematchReport:
 
 
 def what_if(
-    matching: SqlMatchStore, sources: SqlSourceStore, radius_km: float, numbers: dict[int, str]
+    matching: SqlMatchStore, sources: SqlSourceStore, radius_km: float
 ) -> Iterator[dict[str, Any]]:
     """Every (event, site) within ``radius_km`` of each stored live event, ignoring the reach
-    matrix: the analyst's question, and a check of the matcher against brute force."""
+    matrix: the analyst's question, and a check of the matcher against brute force. Rows have
+    the shape of ``SqlMatchStore.iter_exposures``, for ``exposure_records``."""
     matcher = matching.matcher()
     keys = matching.site_keys()
-    sources_by_number = numbers
     batch: list[dict[str, Any]] = []
 
     def flush() -> Iterator[dict[str, Any]]:
@@ -103,14 +103,10 @@ def what_if(
             row = by_id[events.ids[int(e)]]
             site = matcher.sites[int(s)]
             project_code, site_key = keys[site.site_id]
-            number = source_number_of(int(row["id"]))
-            source = sources_by_number.get(number, f"source#{number}")
-            occurred = row["occurred_at"]
             yield {
-                "event_id": f"{source}:{row['source_id']}",
-                "source": source,
+                "event_id": int(row["id"]),
                 "source_id": row["source_id"],
-                "occurred_at": occurred.isoformat().replace("+00:00", "Z"),
+                "occurred_at": row["occurred_at"],
                 "fine_type": row["fine_type"],
                 "severity": row["severity"],
                 "project_code": project_code,
@@ -122,8 +118,6 @@ def what_if(
                 "reach_km": radius_km,
                 "rule": f"what-if:{radius_km:g} km",
                 "precision": row["precision"],
-                "note": None,
-                "matrix_version": None,
             }
 
     for row in sources.iter_events():
