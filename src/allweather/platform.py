@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -14,13 +15,17 @@ from allweather.pipeline.match import RematchReport, rematch
 from allweather.portfolio.importer import ImportReport, PortfolioImporter
 from allweather.portfolio.readers import load_source, parse_source
 from allweather.reference.countries import CountryCatalog, country_catalog
+from allweather.reference.indicators import load_indicators
 from allweather.settings import Settings
 from allweather.store.database import current_revision, head_revision, make_engine, upgrade
 from allweather.store.exposures import SqlMatchStore
 from allweather.store.portfolio import SqlPortfolioStore
+from allweather.store.scores import SqlScoreStore
 from allweather.store.sources import SqlSourceStore
 
 DEMO_PORTFOLIO = "demo-portfolio.geojson.gz"
+# Scores older than this are recomputed before they are shown: decay moves them.
+SCORE_MAX_AGE = timedelta(hours=1)
 
 
 @dataclass
@@ -34,6 +39,7 @@ class Platform:
     portfolio: SqlPortfolioStore
     sources: SqlSourceStore
     matching: SqlMatchStore
+    scores: SqlScoreStore
 
     @classmethod
     def assemble(
@@ -49,6 +55,7 @@ class Platform:
             portfolio=SqlPortfolioStore(engine),
             sources=SqlSourceStore(engine, matching),
             matching=matching,
+            scores=SqlScoreStore(engine, settings.scoring_method(), load_indicators()),
         )
 
     def importer(self) -> PortfolioImporter:
@@ -73,11 +80,35 @@ class Platform:
         """Re-match every stored event when sites or reach rules changed since the last time."""
         if not self.matching.rematch_due():
             return None
-        return rematch(self.matching, self.clock)
+        report = rematch(self.matching, self.clock)
+        self.rescore()
+        return report
+
+    def rescore(self) -> int:
+        """Re-score the projects whose exposures changed (all of them after a method change)."""
+        return self.scores.refresh_dirty(self.clock.now())
+
+    def refresh_scores(self, max_age: timedelta = SCORE_MAX_AGE) -> int:
+        """Bring every score up to date: all of them when the method changed or they are older
+        than ``max_age`` (events decay), else the changed projects and lapsed overrides. Ended
+        days are closed into the history. Returns the number of projects re-scored."""
+        now = self.clock.now()
+        if self.scores.stale(now, max_age):
+            count = self.scores.refresh(now)
+        else:
+            count = self.scores.refresh_dirty(now) + self.scores.expire_overrides(now)
+        self.scores.close_days(now)
+        return count
 
     def ingestor(self) -> Ingestor:
         """Ingest on the platform clock, archiving fetched payloads under ``var/raw``."""
-        return Ingestor(self.sources, self.clock, self.settings.var_dir / "raw", self.catalog)
+        return Ingestor(
+            self.sources,
+            self.clock,
+            self.settings.var_dir / "raw",
+            self.catalog,
+            after_chunk=self.rescore,
+        )
 
     def schema_is_current(self) -> bool:
         return current_revision(self.engine) == head_revision()

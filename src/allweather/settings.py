@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from allweather.domain.clock import Clock, FixedClock, ReplayClock, SystemClock, parse_instant
 from allweather.domain.reach import ReachError, ReachMatrix
+from allweather.domain.scoring.method import ScoringMethod, ScoringMethodError
 from allweather.errors import ConfigError
 
 
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
     reach_file: Path | None = Field(
         default=None,
         description="A platform reach matrix (YAML) replacing the bundled data/reach.yaml.",
+    )
+    scoring_file: Path | None = Field(
+        default=None,
+        description="A scoring method (YAML) replacing the bundled data/scoring.yaml.",
     )
     host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the web server listens on.")
@@ -79,6 +84,25 @@ class Settings(BaseSettings):
             return ReachMatrix.from_yaml(text, str(self.reach_file))
         except ReachError as err:
             raise ConfigError(f"ALLWEATHER_REACH_FILE: {err}") from err
+
+    def scoring_method(self) -> ScoringMethod:
+        """The scoring method: the bundled one, or ``ALLWEATHER_SCORING_FILE``.
+
+        Raises:
+            ConfigError: the file is unreadable or invalid (the message names the field).
+        """
+        if self.scoring_file is None:
+            return ScoringMethod.default()
+        try:
+            text = self.scoring_file.read_text(encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(
+                f"ALLWEATHER_SCORING_FILE: cannot read {self.scoring_file}: {err}"
+            ) from err
+        try:
+            return ScoringMethod.from_yaml(text)
+        except ScoringMethodError as err:
+            raise ConfigError(f"ALLWEATHER_SCORING_FILE: {err}") from err
 
     def clock(self) -> Clock:
         """The platform clock these settings describe."""

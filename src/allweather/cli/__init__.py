@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from allweather import __version__
-from allweather.cli import db, demo, exposures, projects, serve, sources
+from allweather.cli import db, demo, exposures, projects, scores, serve, sources
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,3 +28,4 @@ main.add_command(sources.events)
 main.add_command(sources.quarantine)
 main.add_command(exposures.exposures)
 main.add_command(exposures.reach)
+main.add_command(scores.scores)

@@ -107,3 +107,47 @@ class ResponseLevel(IntEnum):
     def label(self) -> Label:
         numeral = "一二三四"[self.value - 1]
         return Label(f"{numeral}级响应", f"Level {self.value} response")
+
+
+class RiskGrade(IntEnum):
+    """风险等级 of the 5 × 5 risk matrix (R = L × S): 重大 red … 低 blue.
+
+    A third scale with the warning colours (DOMAIN-CN.md §4): every display names it
+    风险矩阵 / risk matrix so a red grade is never read as a 一级 warning.
+    """
+
+    MAJOR = 1
+    LARGE = 2
+    GENERAL = 3
+    LOW = 4
+
+    @property
+    def label(self) -> Label:
+        return _RISK_GRADE_LABELS[self]
+
+    @property
+    def colour(self) -> str:
+        return ("red", "orange", "yellow", "blue")[self.value - 1]
+
+
+_RISK_GRADE_LABELS = {
+    RiskGrade.MAJOR: Label("重大风险", "Major risk"),
+    RiskGrade.LARGE: Label("较大风险", "Considerable risk"),
+    RiskGrade.GENERAL: Label("一般风险", "General risk"),
+    RiskGrade.LOW: Label("低风险", "Low risk"),
+}
+
+LIKELIHOOD_LABELS = (
+    Label("极小", "Rare"),
+    Label("不太可能", "Unlikely"),
+    Label("有可能", "Possible"),
+    Label("很可能", "Likely"),
+    Label("基本确定", "Almost certain"),
+)
+CONSEQUENCE_LABELS = (
+    Label("轻微", "Minor"),
+    Label("较小", "Limited"),
+    Label("较大", "Considerable"),
+    Label("重大", "Major"),
+    Label("特别重大", "Catastrophic"),
+)

@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,8 +87,15 @@ class _OrderedWriter:
     failed commit stops the writer; the error is raised by the next ``put`` or by ``close``.
     """
 
-    def __init__(self, store: SourceStore, clock: Clock, counts: ChunkCounts) -> None:
+    def __init__(
+        self,
+        store: SourceStore,
+        clock: Clock,
+        counts: ChunkCounts,
+        after_chunk: Callable[[], object] | None = None,
+    ) -> None:
         self.store = store
+        self.after_chunk = after_chunk
         self.clock = clock
         self.counts = counts
         self.error: BaseException | None = None
@@ -102,6 +109,8 @@ class _OrderedWriter:
                 continue  # drain without writing once a commit has failed
             try:
                 self.counts.add(self.store.commit_chunk(chunk, self.clock.now()))
+                if self.after_chunk is not None:
+                    self.after_chunk()  # e.g. re-score the projects the chunk reached
             except BaseException as err:  # noqa: BLE001 — handed to the parsing thread
                 self.error = err
 
@@ -132,8 +141,10 @@ class Ingestor:
         clock: Clock,
         archive_dir: Path | None = None,
         catalog: CountryCatalog | None = None,
+        after_chunk: Callable[[], object] | None = None,
     ) -> None:
         self.store = store
+        self.after_chunk = after_chunk
         self.clock = clock
         self.archive_dir = archive_dir
         self.catalog = catalog or country_catalog()
@@ -273,7 +284,7 @@ class Ingestor:
         index = 0
         buffer = Chunk(spec.id, spec.number, report.run_id)
         size = 0
-        writer = _OrderedWriter(self.store, self.clock, report.counts)
+        writer = _OrderedWriter(self.store, self.clock, report.counts, self.after_chunk)
 
         def flush(chunk: Chunk) -> None:
             nonlocal index

@@ -21,7 +21,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from allweather.domain.events import EventColumns
 from allweather.domain.reach import ReachMatrix, ReachOverride
+from allweather.domain.taxonomy import FineType
 from allweather.matching.matcher import EventBatch, MatchSite, PortfolioMatcher
+from allweather.store import score_inputs as inputs
+from allweather.store.score_inputs import EventFacts, facts_of_row
 from allweather.store.tables import (
     events,
     exposures,
@@ -189,17 +192,23 @@ class SqlMatchStore:
             conn.execute(
                 delete(exposures).where(exposures.c.event_id.in_(gone[start : start + _CHUNK]))
             )
+        inputs.remove_events(conn, gone)
         found = matcher.match(EventBatch.from_rows(rows), stamp)
         if found:
             conn.execute(insert(exposures), found)
+            facts = {int(r["id"]): facts_of_row(r) for r in rows}
+            inputs.add_rows(conn, inputs.input_rows(found, facts, stamp), ignore_existing=False)
+        total = len(found)
         for c in columns:
             batch = EventBatch()
             _extend(batch, c)
             bulk = matcher.match(batch, stamp)
             if bulk:
                 conn.execute(_insert_ignoring_conflicts(conn), bulk)
-            found += bulk
-        return len(found)
+                facts = _column_facts(c, {int(x["event_id"]) for x in bulk})
+                inputs.add_rows(conn, inputs.input_rows(bulk, facts, stamp), ignore_existing=True)
+            total += len(bulk)
+        return total
 
     def rematch(self, now: datetime) -> int:
         """Match every live stored event against every site again, in one transaction;
@@ -210,11 +219,14 @@ class SqlMatchStore:
             conn.execute(delete(exposures))
             total = 0
             stamp = int(now.timestamp())
-            for batch in _live_events(conn):
+            rebuilt: list[list[dict[str, Any]]] = []
+            for batch, facts in _live_events(conn):
                 found = matcher.match(batch, stamp)
                 if found:
                     conn.execute(insert(exposures), found)
+                    rebuilt.append(inputs.input_rows(found, facts, stamp))
                 total += len(found)
+            inputs.replace_all(conn, rebuilt)
             if generation == 0:  # events but never a portfolio change: start counting
                 generation = bump_generation(conn, now)
             conn.execute(
@@ -324,7 +336,20 @@ def _extend(batch: EventBatch, c: EventColumns) -> None:
     batch.geometry += [None] * len(c)
 
 
-def _live_events(conn: Connection) -> Iterator[EventBatch]:
+def _column_facts(c: EventColumns, wanted: set[int]) -> dict[int, EventFacts]:
+    return {
+        event_id: EventFacts(
+            occurred_at=int(c.occurred_at[i]),
+            fine_type=c.fine_type[i],
+            category=FineType(c.fine_type[i]).category.value,
+            severity=c.severity[i],
+        )
+        for i, event_id in enumerate(c.ids)
+        if event_id in wanted
+    }
+
+
+def _live_events(conn: Connection) -> Iterator[tuple[EventBatch, dict[int, EventFacts]]]:
     query = (
         select(
             events.c.id,
@@ -335,6 +360,8 @@ def _live_events(conn: Connection) -> Iterator[EventBatch]:
             events.c.lon,
             events.c.lat,
             events.c.geometry,
+            events.c.occurred_at,
+            events.c.category,
         )
         .where(and_(events.c.deleted_at.is_(None)))
         .order_by(events.c.id)
@@ -343,7 +370,7 @@ def _live_events(conn: Connection) -> Iterator[EventBatch]:
     for row in conn.execute(query):
         rows.append(dict(row._mapping))
         if len(rows) >= _REMATCH_BATCH:
-            yield EventBatch.from_rows(rows)
+            yield EventBatch.from_rows(rows), {int(r["id"]): facts_of_row(r) for r in rows}
             rows = []
     if rows:
-        yield EventBatch.from_rows(rows)
+        yield EventBatch.from_rows(rows), {int(r["id"]): facts_of_row(r) for r in rows}

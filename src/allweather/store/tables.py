@@ -380,8 +380,130 @@ match_state = Table(
     Column("rematched_at", UTCDateTime),
 )
 
+score_inputs = Table(
+    "score_inputs",
+    metadata,
+    # One row per (project, event reaching it): the nearest of the project's sites, with what
+    # scoring needs, ordered so one scan groups by project, category and fine type (SQLite
+    # keeps it WITHOUT ROWID, clustered on the key). Derived from exposures; rebuilt with them.
+    Column("project_id", Integer, primary_key=True, autoincrement=False),
+    Column("category", String(20), primary_key=True),
+    Column("fine_type", String(40), primary_key=True),
+    Column("event_id", EventKey, primary_key=True, autoincrement=False),
+    Column("occurred_at", BigInteger, nullable=False),  # epoch seconds
+    Column("severity", String(4), nullable=False),
+    Column("proximity", String(20), nullable=False),  # radius, country, country_precision
+    Column("distance_km", Float),
+    Column("reach_km", Float),
+    Column("site_id", Integer, nullable=False),
+    Column("known_at", BigInteger, nullable=False),  # when the platform first had it
+    Index("ix_score_inputs_event_id", "event_id"),
+    sqlite_with_rowid=False,
+)
+
+score_dirty = Table(
+    "score_dirty",
+    metadata,
+    # Projects whose exposures changed since their scores were last computed; written in the
+    # same transaction as the exposures, cleared by the scoring step that handles them.
+    Column("project_id", Integer, primary_key=True, autoincrement=False),
+)
+
+scores = Table(
+    "scores",
+    metadata,
+    # The current score per project and category (``overall`` too). ``score``/``level`` are
+    # what users see: an analyst's override while one is active, else the computed values,
+    # which stay beside it.
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("category", String(20), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("computed_score", Float, nullable=False),
+    Column("computed_level", Integer, nullable=False),
+    Column("baseline", Float, nullable=False),
+    Column("pressure", Float, nullable=False),
+    Column("likelihood", Integer, nullable=False),
+    Column("consequence", Integer, nullable=False),
+    Column("risk_grade", Integer, nullable=False),
+    Column("coverage", Float, nullable=False),
+    Column("confidence", String(10), nullable=False),
+    Column("override_id", Integer),
+    Column("method_version", String(60), nullable=False),
+    Column("explanation", JSON, nullable=False),
+    Column("as_of", BigInteger, nullable=False),  # the instant the score describes
+    Column("computed_at", UTCDateTime, nullable=False),
+)
+
+score_history = Table(
+    "score_history",
+    metadata,
+    # End-of-day values (Beijing days) per project and category, for trends; a rebuild from
+    # stored score inputs reproduces them (``allweather scores recompute --history``).
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("category", String(20), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("computed_score", Float, nullable=False),
+    Column("computed_level", Integer, nullable=False),
+    Column("baseline", Float, nullable=False),
+    Column("pressure", Float, nullable=False),
+    Column("confidence", String(10), nullable=False),
+    Column("override_id", Integer),
+    Column("method_version", String(60), nullable=False),
+)
+
+score_overrides = Table(
+    "score_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("score", Float),  # at least one of score and level
+    Column("level", Integer),
+    Column("reason", Text, nullable=False),
+    Column("set_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Index("ix_score_overrides_project_id", "project_id", "category"),
+)
+
+country_ratings = Table(
+    "country_ratings",
+    metadata,
+    # Ratings an administrator enters (MFA travel level, Sinosure 1–9): baseline inputs.
+    Column("id", Integer, primary_key=True),
+    Column("country_code", String(2), ForeignKey("countries.iso2"), nullable=False),
+    Column("scale", String(20), nullable=False),
+    Column("value", String(20), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("entered_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("country_code", "scale", "as_of", name="uq_country_ratings_key"),
+)
+
+score_state = Table(
+    "score_state",
+    metadata,
+    # One row: the method the stored scores were computed under, and the last closed day.
+    Column("id", Integer, primary_key=True),
+    Column("method_version", String(60)),
+    Column("closed_through", Date),
+    Column("recomputed_at", UTCDateTime),
+)
+
 # Tables emptied between tests, children first.
 ALL_DATA_TABLES = [
+    score_history,
+    scores,
+    score_overrides,
+    score_inputs,
+    score_dirty,
+    score_state,
+    country_ratings,
     exposures,
     reach_overrides,
     match_state,
@@ -402,6 +524,13 @@ ALL_DATA_TABLES = [
 __all__ = [
     "ALL_DATA_TABLES",
     "countries",
+    "country_ratings",
+    "score_dirty",
+    "score_history",
+    "score_inputs",
+    "score_overrides",
+    "score_state",
+    "scores",
     "events",
     "exposures",
     "listed_entities",
