@@ -105,7 +105,9 @@ def test_a_large_earthquake_raises_natural_for_that_project_only(platform, tmp_p
     top = raised["explanation"]["events"][0]
     assert top["fine_type"] == "earthquake"
     nearest = min(
-        x["distance_km"] for x in platform.matching.iter_exposures() if x["project_code"] == "KE-SGR"
+        x["distance_km"]
+        for x in platform.matching.iter_exposures()
+        if x["project_code"] == "KE-SGR"
     )
     assert top["strongest_distance_km"] == pytest.approx(nearest, abs=0.01)  # the nearest site
     for key, row in after.items():
@@ -278,7 +280,9 @@ def test_a_day_is_scored_as_known_at_its_end(platform, tmp_path):
     assert early["pressure"] == 0.0  # not known on the 12th, though it had happened
     method = ScoringMethod.default()
     assert early["score"] == pytest.approx(combine(early["baseline"], pressure(method, 0.0)))
-    assert day_end(date(2024, 8, 12)) == int(datetime(2024, 8, 12, 15, 59, 59, tzinfo=UTC).timestamp())
+    assert day_end(date(2024, 8, 12)) == int(
+        datetime(2024, 8, 12, 15, 59, 59, tzinfo=UTC).timestamp()
+    )
 
 
 def test_a_changed_method_rescores_everything_under_its_version(platform, tmp_path):
@@ -307,7 +311,8 @@ def test_a_country_rating_raises_the_baseline(platform):
     after = current(platform)[("KE-SGR", "political")]
     assert after["baseline"] > before["baseline"]
     assert any(
-        i["indicator"] == "rating.mfa_travel" for i in after["explanation"]["baseline_detail"]["inputs"]
+        i["indicator"] == "rating.mfa_travel"
+        for i in after["explanation"]["baseline_detail"]["inputs"]
     )
 
 
@@ -317,9 +322,7 @@ def _count(platform, table) -> int:
 
 
 def _history(platform) -> dict[tuple[str, str, date], dict]:
-    return {
-        (r["project_code"], r["category"], r["day"]): r for r in platform.scores.history()
-    }
+    return {(r["project_code"], r["category"], r["day"]): r for r in platform.scores.history()}
 
 
 def test_scores_table_has_one_row_per_project_and_category(platform):

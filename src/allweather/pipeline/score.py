@@ -62,6 +62,9 @@ def category_label(category: str) -> tuple[str, str]:
 def contributors(explanation: Mapping[str, Any], top: int = 3) -> list[str]:
     """The largest parts of a score in words, events first, then baseline inputs."""
     out: list[str] = []
+    if explanation.get("driver"):
+        zh, en = category_label(str(explanation["driver"]))
+        out.append(f"最高类别 worst category: {zh} {en}")
     for e in list(explanation.get("events", []))[:top]:
         where = (
             "全国范围 country-wide"

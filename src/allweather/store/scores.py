@@ -148,6 +148,11 @@ class SqlScoreStore:
             | None
         ) = None
 
+    def _state_key(self) -> str:
+        """The method as the state row records it: a content change of the bundled file (same
+        version string) still counts as a change, so scores never outlive their method."""
+        return f"{self.method.label}@{self.method.fingerprint()}"
+
     # ------------------------------------------------------------------ inputs
 
     def pressures(
@@ -289,11 +294,17 @@ class SqlScoreStore:
 
     def _refresh(self, conn: Connection, now: datetime, ids: Sequence[int] | None) -> int:
         cond = [] if ids is None else [scores.c.project_id.in_(list(ids))]
+        state = conn.execute(select(score_state).where(score_state.c.id == 1)).first()
+        # Hysteresis holds levels the same method set; a new method starts from plain levels.
+        same_method = state is not None and state.method_version == self._state_key()
         previous = {
             (r.project_id, r.category): WarningLevel(r.computed_level)
             for r in conn.execute(
-                select(scores.c.project_id, scores.c.category, scores.c.computed_level).where(*cond)
+                select(scores.c.project_id, scores.c.category, scores.c.computed_level).where(
+                    *cond, scores.c.method_version == self.method.label
+                )
             )
+            if same_method
         }
         computed = self._compute(conn, now, ids, previous, None)
         conn.execute(delete(scores).where(*cond))
@@ -328,7 +339,7 @@ class SqlScoreStore:
             conn.execute(insert(scores), rows[start : start + _WRITE_BATCH])
         if ids is None:
             conn.execute(delete(score_dirty))
-            _set_state(conn, method_version=label, recomputed_at=now)
+            _set_state(conn, method_version=self._state_key(), recomputed_at=now)
         else:
             conn.execute(delete(score_dirty).where(score_dirty.c.project_id.in_(list(ids))))
         return len(rows)
@@ -338,7 +349,7 @@ class SqlScoreStore:
         than ``max_age`` (or computed for a later instant than ``now``: a clock set back)."""
         with self.engine.connect() as conn:
             state = conn.execute(select(score_state).where(score_state.c.id == 1)).first()
-            if state is None or state.method_version != self.method.label:
+            if state is None or state.method_version != self._state_key():
                 return True
             oldest, newest = conn.execute(
                 select(func.min(scores.c.as_of), func.max(scores.c.as_of))
@@ -353,7 +364,7 @@ class SqlScoreStore:
         A changed method re-scores everything."""
         with self.engine.begin() as conn:
             state = conn.execute(select(score_state).where(score_state.c.id == 1)).first()
-            if state is None or state.method_version != self.method.label:
+            if state is None or state.method_version != self._state_key():
                 return self._refresh(conn, now, None) // len(CATEGORIES)
             ids = [int(i) for i in conn.execute(select(score_dirty.c.project_id)).scalars()]
             if not ids:
@@ -364,7 +375,7 @@ class SqlScoreStore:
     def method_changed(self) -> bool:
         with self.engine.connect() as conn:
             state = conn.execute(select(score_state).where(score_state.c.id == 1)).first()
-        return state is not None and state.method_version != self.method.label
+        return state is not None and state.method_version != self._state_key()
 
     # ------------------------------------------------------------------ history
 

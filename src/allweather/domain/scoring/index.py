@@ -263,7 +263,7 @@ def score_project(
             coverage=overall_coverage,
             confidence=confidence_of(method, overall_coverage),
             pressures=worst.pressures,
-            baseline_detail=None,
+            baseline_detail=worst.baseline_detail,
             driver=worst.category,
         )
     )
