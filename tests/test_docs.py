@@ -51,3 +51,20 @@ def test_every_source_credential_is_documented():
     for connector in all_connectors():
         for env in connector.spec.secrets.values():
             assert f"`{env}`" in text, (connector.spec.id, env)
+
+
+def test_the_scoring_doc_matches_the_bundled_method():
+    from allweather.domain.scoring.method import ScoringMethod
+
+    method = ScoringMethod.default()
+    text = (DOCS / "scoring.md").read_text(encoding="utf-8")
+    table = {
+        m.group(1): float(m.group(2))
+        for m in re.finditer(r"^\| `([a-z_]+)` \|[^|]*\|[^|]*\| ([\d.]+) \|", text, flags=re.M)
+    }
+    assert table == {t.value: h for t, h in method.half_life_days.items()}
+    lv = method.levels
+    for threshold in (lv.red, lv.orange, lv.yellow):
+        assert f"| ≥ {threshold:.1f} |" in text
+    assert f"{lv.hysteresis:g} below" in text
+    assert f"aw-score/{method.version}" in text

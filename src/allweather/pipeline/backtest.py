@@ -26,9 +26,10 @@ import gzip
 import json
 import math
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -297,6 +298,7 @@ class BacktestResult:
     auc_score: float | None
     auc_persistence: float | None
     auc_baseline: float | None  # the country baseline alone, test half
+    auc_pressure: float | None  # the event pressure alone, test half
     brier_score: float  # calibrated score
     brier_persistence: float
     brier_climatology: float
@@ -334,6 +336,7 @@ class BacktestResult:
             "auc_score": self.auc_score,
             "auc_persistence": self.auc_persistence,
             "auc_baseline": self.auc_baseline,
+            "auc_pressure": self.auc_pressure,
             "brier_score": self.brier_score,
             "brier_persistence": self.brier_persistence,
             "brier_climatology": self.brier_climatology,
@@ -361,11 +364,11 @@ class BacktestResult:
             f"{self.project_months:,} project-months, {self.positives:,} positive "
             f"(base rate {self.base_rate:.1%}; training {self.train_base_rate:.1%})",
             f"  AUC   score {_f(self.auc_score)}   persistence {_f(self.auc_persistence)}   "
-            f"baseline alone {_f(self.auc_baseline)}   "
-            f"(all months: score {_f(self.auc_score_all)}, "
+            f"(parts: pressure {_f(self.auc_pressure)}, baseline {_f(self.auc_baseline)}; "
+            f"all months: score {_f(self.auc_score_all)}, "
             f"persistence {_f(self.auc_persistence_all)})",
-            f"  Brier score (calibrated) {self.brier_score:.4f}   persistence "
-            f"{self.brier_persistence:.4f}   climatology {self.brier_climatology:.4f}",
+            f"  Brier score (calibrated) {self.brier_score:.5f}   persistence "
+            f"{self.brier_persistence:.5f}   climatology {self.brier_climatology:.5f}",
         ]
         if self.baseline_varies:
             out.append(
@@ -427,7 +430,33 @@ def run_backtest(
         ValueError: fewer than three months, no project, or a platform clock before the end
             of ``last_month`` (the platform cannot hold events it has not seen yet).
     """
-    started = datetime.now(UTC)
+    (result,) = run_backtests(
+        platform,
+        category,
+        first_month,
+        last_month,
+        outcomes=(outcome,),
+        project_ids=project_ids,
+        label=label,
+        ridge=ridge,
+    )
+    return result
+
+
+def run_backtests(
+    platform: BacktestPlatform,
+    category: MofcomCategory,
+    first_month: date,
+    last_month: date,
+    *,
+    outcomes: Sequence[Outcome] = tuple(Outcome),
+    project_ids: Sequence[int] | None = None,
+    label: str = "",
+    ridge: float = 1.0,
+) -> list[BacktestResult]:
+    """``run_backtest`` for several outcomes, the monthly scores computed once; one result
+    per outcome, in order (``seconds`` of each includes the shared scoring)."""
+    started = time.perf_counter()
     months = month_starts(first_month, last_month)
     if len(months) < 3:
         raise ValueError("the backtest needs at least three months")
@@ -439,60 +468,113 @@ def run_backtest(
         )
     edges = np.array([month_end(months[0] - timedelta(days=1)), *ends], dtype=np.int64)
     store = platform.scores
-    method = store.method
+    scored = len(months) - 1
     with platform.engine.connect() as conn:
         ids, base = _project_baselines(conn, store, category, project_ids)
         if not ids:
             raise ValueError("no project to backtest")
-        hits = _monthly_hits(conn, ids, category, outcome, edges, method.half_reach)
-        scored = len(months) - 1
-        score = np.empty((len(ids), scored))
-        for k in range(scored):
-            found = store.pressures(conn, ends[k], ids)
-            for row, pid in enumerate(ids):
-                types = found.get(pid, {}).get(category, ())
-                score[row, k] = combine(base[row], pressure(method, sum(t.total for t in types)))
+        score, event_pressure = _index_matrix(conn, store, category, ends[:scored], ids, base)
+        hits = [
+            _monthly_hits(conn, ids, category, o, edges, store.method.half_reach) for o in outcomes
+        ]
+    shared = time.perf_counter() - started
+    out = []
+    for outcome, found in zip(outcomes, hits, strict=True):
+        began = time.perf_counter()
+        result = _evaluate(score, event_pressure, base, found, ridge)
+        out.append(
+            BacktestResult(
+                label=label,
+                category=category,
+                outcome=outcome,
+                first_month=months[0],
+                last_month=months[-1],
+                projects=len(ids),
+                baseline_varies=bool(np.unique(base).size > 1),
+                seconds=shared + time.perf_counter() - began,
+                **result,
+            )
+        )
+    return out
+
+
+def _evaluate(
+    score: NDArray[np.float64],
+    event_pressure: NDArray[np.float64],
+    base: NDArray[np.float64],
+    hits: NDArray[np.bool_],
+    ridge: float,
+) -> dict[str, Any]:
+    """The figures of one outcome: ``score[p, k]`` at the end of month k against ``hits[p,
+    k + 1]``; the first half of the scored months trains, the second tests."""
+    scored = score.shape[1]
     x_prev = hits[:, :scored]
     y = hits[:, 1:]
     train = scored // 2
     xs_train, y_train = score[:, :train].ravel(), y[:, :train].ravel()
     xs_test, y_test = score[:, train:].ravel(), y[:, train:].ravel()
     prev_train, prev_test = x_prev[:, :train].ravel(), x_prev[:, train:].ravel()
-    base_test = np.repeat(base, scored - train)
-
     calibration = fit_logistic(xs_train, y_train, ridge)
     train_rate = float(y_train.mean())
     rates = tuple(
         float(y_train[prev_train == flag].mean()) if np.any(prev_train == flag) else train_rate
         for flag in (False, True)
     )
-    persistence_p = np.where(prev_test, rates[1], rates[0])
-    return BacktestResult(
-        label=label,
-        category=category,
-        outcome=outcome,
-        first_month=months[0],
-        last_month=months[-1],
-        projects=len(ids),
-        train_months=train,
-        test_months=scored - train,
-        project_months=len(y_test),
-        positives=int(y_test.sum()),
-        base_rate=float(y_test.mean()),
-        train_base_rate=train_rate,
-        auc_score=auc(xs_test, y_test),
-        auc_persistence=auc(prev_test, y_test),
-        auc_baseline=auc(base_test, y_test),
-        brier_score=brier(calibration(xs_test), y_test),
-        brier_persistence=brier(persistence_p, y_test),
-        brier_climatology=brier(np.full(len(y_test), train_rate), y_test),
-        auc_score_all=auc(score.ravel(), y.ravel()),
-        auc_persistence_all=auc(x_prev.ravel(), y.ravel()),
-        baseline_varies=bool(np.unique(base).size > 1),
-        calibration=calibration,
-        persistence_rates=(rates[0], rates[1]),
-        seconds=(datetime.now(UTC) - started).total_seconds(),
-    )
+    return {
+        "train_months": train,
+        "test_months": scored - train,
+        "project_months": len(y_test),
+        "positives": int(y_test.sum()),
+        "base_rate": float(y_test.mean()),
+        "train_base_rate": train_rate,
+        "auc_score": auc(xs_test, y_test),
+        "auc_persistence": auc(prev_test, y_test),
+        "auc_baseline": auc(np.repeat(base, scored - train), y_test),
+        "auc_pressure": auc(event_pressure[:, train:].ravel(), y_test),
+        "brier_score": brier(calibration(xs_test), y_test),
+        "brier_persistence": brier(np.where(prev_test, rates[1], rates[0]), y_test),
+        "brier_climatology": brier(np.full(len(y_test), train_rate), y_test),
+        "auc_score_all": auc(score.ravel(), y.ravel()),
+        "auc_persistence_all": auc(x_prev.ravel(), y.ravel()),
+        "calibration": calibration,
+        "persistence_rates": (rates[0], rates[1]),
+    }
+
+
+def category_index(
+    platform: BacktestPlatform,
+    category: MofcomCategory,
+    as_of: int,
+    project_ids: Sequence[int] | None = None,
+) -> dict[int, float]:
+    """Each project's ``category`` index at the instant ``as_of`` (epoch seconds), from the
+    events that occurred by then: what the platform's scores hold for that instant."""
+    with platform.engine.connect() as conn:
+        ids, base = _project_baselines(conn, platform.scores, category, project_ids)
+        index, _ = _index_matrix(conn, platform.scores, category, [as_of], ids, base)
+    return {pid: float(index[row, 0]) for row, pid in enumerate(ids)}
+
+
+def _index_matrix(
+    conn: Connection,
+    store: SqlScoreStore,
+    category: MofcomCategory,
+    instants: Sequence[int],
+    ids: Sequence[int],
+    base: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """index[p, k] and pressure[p, k] of project ``ids[p]`` at ``instants[k]``: the store's
+    pressure sums, saturated and combined with the baseline as ``score_project`` does."""
+    method = store.method
+    index = np.empty((len(ids), len(instants)))
+    event_pressure = np.empty((len(ids), len(instants)))
+    for k, instant in enumerate(instants):
+        found = store.pressures(conn, instant, ids)
+        for row, pid in enumerate(ids):
+            types = sorted(found.get(pid, {}).get(category, ()), key=lambda t: -t.total)
+            event_pressure[row, k] = pressure(method, sum(t.total for t in types))
+            index[row, k] = combine(float(base[row]), float(event_pressure[row, k]))
+    return index, event_pressure
 
 
 def _project_baselines(

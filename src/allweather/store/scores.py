@@ -29,6 +29,7 @@ from allweather.domain.scoring.baseline import (
 from allweather.domain.scoring.index import (
     CATEGORIES,
     CategoryScore,
+    baseline_explanation,
     TypePressure,
     level_for,
     score_project,
@@ -36,6 +37,7 @@ from allweather.domain.scoring.index import (
 from allweather.domain.scoring.method import LN2, ScoringMethod
 from allweather.domain.taxonomy import FineType, MofcomCategory, SeverityGrade
 from allweather.store.tables import (
+    country_baselines,
     country_ratings,
     projects,
     score_dirty,
@@ -48,6 +50,7 @@ from allweather.store.tables import (
 # Days are Beijing days: our users file daily figures by 北京时间.
 BEIJING = timedelta(hours=8)
 _WRITE_BATCH = 5000
+FALLBACK = "--"  # country_baselines key of the fallback (no data, or no country)
 
 
 def day_end(day: date) -> int:
@@ -147,6 +150,7 @@ class SqlScoreStore:
             ]
             | None
         ) = None
+        self._baselines_stored = False
 
     def _state_key(self) -> str:
         """The method as the state row records it: a content change of the bundled file (same
@@ -217,7 +221,29 @@ class SqlScoreStore:
         if self._baseline_cache is None or self._baseline_cache[0] != ratings:
             found = all_baselines(self.indicators, ratings)
             self._baseline_cache = (ratings, found, fallback_baselines(found))
+            self._baselines_stored = False
         return self._baseline_cache[1], self._baseline_cache[2]
+
+    def _store_baselines(self, conn: Connection, now: datetime) -> None:
+        """Write every country's baseline explanation (once per process and ratings change,
+        and on every full recompute)."""
+        found, fallback = self._baselines(conn)
+        conn.execute(delete(country_baselines))
+        rows = [
+            {
+                "country_code": country,
+                "category": category.value,
+                "score": b.score,
+                "coverage": b.coverage,
+                "imputed": b.imputed,
+                "detail": baseline_explanation(b),
+                "computed_at": now,
+            }
+            for country, by_category in [*found.items(), (FALLBACK, fallback)]
+            for category, b in by_category.items()
+        ]
+        conn.execute(insert(country_baselines), rows)
+        self._baselines_stored = True
 
     def _projects(self, conn: Connection, ids: Sequence[int] | None) -> list[_Project]:
         m = self.method.matrix
@@ -307,6 +333,8 @@ class SqlScoreStore:
             if same_method
         }
         computed = self._compute(conn, now, ids, previous, None)
+        if ids is None or not self._baselines_stored:
+            self._store_baselines(conn, now)
         conn.execute(delete(scores).where(*cond))
         label = self.method.label
         stamp = int(now.timestamp())
@@ -480,9 +508,22 @@ class SqlScoreStore:
                     .where(score_overrides.c.id.in_(sorted(wanted)))
                 )
                 overrides = {o.id: o for o in (_override(r) for r in conn.execute(q))}
+            details = {
+                (b.country_code, b.category): b.detail
+                for b in conn.execute(
+                    select(
+                        country_baselines.c.country_code,
+                        country_baselines.c.category,
+                        country_baselines.c.detail,
+                    )
+                )
+            }
         rows.sort(key=lambda r: (r["project_code"], order.get(r["category"], 99)))
         for r in rows:
             r["override"] = overrides.get(r["override_id"])
+            driver = r["explanation"].get("driver", r["category"])
+            detail = details.get((r["country_code"], driver)) or details.get((FALLBACK, driver))
+            r["explanation"] = {**r["explanation"], "baseline_detail": detail}
         if limit is not None:
             rows = rows[offset : offset + limit]
         return rows

@@ -435,6 +435,20 @@ scores = Table(
     Column("computed_at", UTCDateTime, nullable=False),
 )
 
+country_baselines = Table(
+    "country_baselines",
+    metadata,
+    # The baseline of every country and category with its inputs (source, year, risk): the
+    # indicator half of every score's explanation, kept once per country, not per project.
+    Column("country_code", String(2), primary_key=True),
+    Column("category", String(20), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("coverage", Float, nullable=False),
+    Column("imputed", Boolean, nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),
+)
+
 score_history = Table(
     "score_history",
     metadata,
@@ -503,6 +517,7 @@ ALL_DATA_TABLES = [
     score_inputs,
     score_dirty,
     score_state,
+    country_baselines,
     country_ratings,
     exposures,
     reach_overrides,
@@ -524,6 +539,7 @@ ALL_DATA_TABLES = [
 __all__ = [
     "ALL_DATA_TABLES",
     "countries",
+    "country_baselines",
     "country_ratings",
     "score_dirty",
     "score_history",

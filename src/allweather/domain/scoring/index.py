@@ -172,27 +172,7 @@ class CategoryScore:
         if self.driver is not None:
             out["driver"] = self.driver
         if self.baseline_detail is not None:
-            b = self.baseline_detail
-            out["baseline_detail"] = {
-                "coverage": round(b.coverage, 3),
-                "imputed": b.imputed,
-                "dimensions": {
-                    k: None if v is None else round(v, 3) for k, v in b.dimensions.items()
-                },
-                "inputs": [
-                    {
-                        "indicator": i.indicator,
-                        "label_zh": i.label.zh,
-                        "label_en": i.label.en,
-                        "dimension": i.dimension,
-                        "value": i.value,
-                        "risk": round(i.risk, 3),
-                        "year": i.year,
-                        "source": i.source,
-                    }
-                    for i in b.inputs
-                ],
-            }
+            out["coverage"] = round(self.baseline_detail.coverage, 3)
         out["events"] = [
             {
                 "fine_type": p.fine_type.value,
@@ -211,6 +191,28 @@ class CategoryScore:
             for p in self.pressures
         ]
         return out
+
+
+def baseline_explanation(b: CategoryBaseline) -> dict[str, object]:
+    """A country baseline's inputs, largest risk first: the indicator half of an explanation."""
+    return {
+        "coverage": round(b.coverage, 3),
+        "imputed": b.imputed,
+        "dimensions": {k: None if v is None else round(v, 3) for k, v in b.dimensions.items()},
+        "inputs": [
+            {
+                "indicator": i.indicator,
+                "label_zh": i.label.zh,
+                "label_en": i.label.en,
+                "dimension": i.dimension,
+                "value": i.value,
+                "risk": round(i.risk, 3),
+                "year": i.year,
+                "source": i.source,
+            }
+            for i in b.inputs
+        ],
+    }
 
 
 def confidence_of(method: ScoringMethod, coverage: float) -> str:

@@ -84,8 +84,7 @@ class ScoringMethod:
 
     def fingerprint(self) -> str:
         """A short hash of the method's content (not its comments)."""
-        payload = json.dumps(yaml.safe_load(self.source_text), sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+        return _fingerprint(self.source_text)
 
     @property
     def label(self) -> str:
@@ -98,6 +97,12 @@ class ScoringMethod:
     def decay_per_second(self, fine_type: FineType) -> float:
         """λ with contribution ∝ exp(−λ·age_seconds)."""
         return LN2 / (self.half_life_days[fine_type] * 86400.0)
+
+
+@cache
+def _fingerprint(text: str) -> str:
+    payload = json.dumps(yaml.safe_load(text), sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
 @cache

@@ -65,6 +65,16 @@ def upgrade() -> None:
         sa.Column("computed_at", UTCDateTime, nullable=False),
     )
     op.create_table(
+        "country_baselines",
+        sa.Column("country_code", sa.String(2), primary_key=True),
+        sa.Column("category", sa.String(20), primary_key=True),
+        sa.Column("score", sa.Float, nullable=False),
+        sa.Column("coverage", sa.Float, nullable=False),
+        sa.Column("imputed", sa.Boolean, nullable=False),
+        sa.Column("detail", sa.JSON, nullable=False),
+        sa.Column("computed_at", UTCDateTime, nullable=False),
+    )
+    op.create_table(
         "score_history",
         sa.Column("project_id", sa.Integer, _project_fk(), primary_key=True),
         sa.Column("category", sa.String(20), primary_key=True),
@@ -120,6 +130,7 @@ def downgrade() -> None:
         "country_ratings",
         "score_overrides",
         "score_history",
+        "country_baselines",
         "scores",
         "score_dirty",
         "score_inputs",
