@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ingest  # noqa: E402 — bench modules sit beside this script
 import matching  # noqa: E402
 import portfolio  # noqa: E402
+import scoring  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -29,7 +30,12 @@ def main() -> int:
     }
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
-        for name, module in (("portfolio", portfolio), ("ingest", ingest), ("matching", matching)):
+        for name, module in (
+            ("portfolio", portfolio),
+            ("ingest", ingest),
+            ("matching", matching),
+            ("scoring", scoring),
+        ):
             workdir = Path(tmp) / name
             workdir.mkdir()
             figures, lines, met = module.run(workdir)

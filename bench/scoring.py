@@ -130,7 +130,7 @@ def _fill(path: Path) -> None:
             batch.sort(key=lambda r: (r[1], r[2], r[3]))
             yield from batch
 
-    db.executemany("INSERT INTO score_inputs VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows())
+    db.executemany("INSERT INTO score_inputs VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,NULL)", rows())
     db.commit()
     db.close()
 

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from shapely.geometry import shape
 
+from allweather.domain.scoring.index import combine, pressure
+from allweather.domain.scoring.method import ScoringMethod
 from allweather.domain.taxonomy import MofcomCategory
 from allweather.pipeline.backtest import (
     UCDP_SYRIA_FILE,
@@ -23,6 +25,7 @@ from allweather.pipeline.backtest import (
     brier,
     bundled_path,
     category_index,
+    event_load,
     fit_logistic,
     month_end,
     month_starts,
@@ -119,6 +122,15 @@ def test_logistic_recovers_a_known_relation():
     )
 
 
+def test_event_load_undoes_the_saturation_of_the_index():
+    method = ScoringMethod.default()  # saturation 1: S = 2 gives pressure 10·(1 − e⁻²)
+    assert event_load(combine(0.0, pressure(method, 2.0 * method.saturation))) == pytest.approx(2.0)
+    # with a baseline b the load is −ln(1 − b/10) + S
+    index = combine(6.0, pressure(method, 1.5 * method.saturation))
+    assert event_load(index) == pytest.approx(-math.log(0.4) + 1.5)
+    assert np.isfinite(event_load(10.0))
+
+
 # ------------------------------------------------------------------ months and the grid
 
 
@@ -199,6 +211,9 @@ def test_ucdp_syria_2017_slice_ranks_projects_better_than_persistence(sqlite_pla
     assert result.auc_score > result.auc_persistence
     assert result.auc_score_all is not None
     assert result.auc_score_all > 0.5
+    # climatology forecasts the training rate t for all: Brier = b·(1 − t)² + (1 − b)·t²
+    t, b = result.train_base_rate, result.base_rate
+    assert result.brier_climatology == pytest.approx(b * (1 - t) ** 2 + (1 - b) * t**2)
     assert 0 <= result.brier_score <= 1
 
     # the same events, counting only those within half their reach (weight at least ½)

@@ -4,14 +4,17 @@ For every month m of a range (but the last), each project's category index at th
 computed exactly as the platform computes it — ``SqlScoreStore.pressures`` summed into the
 event pressure, the country baseline from the store, ``combine(baseline, pressure)`` — and set
 against the outcome y = 1 when at least one event of that category reaches the project in
-month m+1. The competitor is persistence: "what happened this month happens next month"
-(x_prev = 1 when an event reached the project in month m).
+month m+1 (``Outcome`` says which events count). The competitor is persistence: "what happened
+this month happens next month" (x_prev = 1 when such an event reached the project in month m;
+also reported graded, by the number of those events).
 
 The months are split in two: the first half trains a logistic calibration of the score into a
-probability and the persistence rates P(y | x_prev); the second half tests them. Figures on
-the test half: AUC of the score and of persistence (ranking), Brier score of the calibrated
-score, of persistence and of climatology (the training base rate). docs/scoring-backtest.md
-states the method and the figures measured on the bundled real data.
+probability (in ``event_load(score)``, the log scale the index saturates on) and the
+persistence rates P(y | x_prev); the second half tests them. Figures on the test half: AUC of
+the score and of persistence (ranking), Brier score of the calibrated score, of persistence
+and of climatology (the training base rate); the AUC of the score's two parts (event pressure,
+country baseline) tells which of them ranks. docs/scoring-backtest.md states the method and
+the figures measured on the bundled real data.
 
 Months are Beijing calendar months (北京时间), as the platform's daily history closes Beijing
 days: the score of month m is the one the history records for its last day.
@@ -56,6 +59,7 @@ DEMO_PORTFOLIO = "demo-portfolio.geojson.gz"
 UCDP_MONTHS = (date(2016, 1, 1), date(2019, 12, 1))
 USGS_MONTHS = (date(2013, 1, 1), date(2023, 12, 1))
 VIRTUAL_PREFIX = "BT"
+SHOWN_DECIMALS = 2  # scores as the platform shows them (pipeline/score.py)
 
 _NEWTON_STEPS = 100
 _INTERCEPT_RIDGE = 1e-6  # keeps the intercept finite when every outcome is alike
@@ -197,6 +201,28 @@ def fit_logistic(x: ArrayLike, y: ArrayLike, ridge: float = 1.0) -> Logistic:
     return Logistic(float(w[0]), float(w[1]), center, scale)
 
 
+def event_load(index: ArrayLike) -> NDArray[np.float64]:
+    """−ln(1 − index/10): the index's distance from 10 on the log scale it saturates on.
+
+    The index is 10 − (10 − baseline)·e^(−S), so this is −ln(1 − baseline/10) + S: linear in
+    the summed event load S. The calibration is a logistic in it; a gap to 10 below 1e-13 of
+    the scale (where a float stops telling indices apart) counts as 1e-13.
+    """
+    gap = np.maximum(1.0 - np.asarray(index, dtype=np.float64) / 10.0, 1e-13)
+    out: NDArray[np.float64] = -np.log(gap)
+    return out
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Index → probability of an event next month: a logistic in ``event_load(index)``."""
+
+    logistic: Logistic
+
+    def __call__(self, index: ArrayLike) -> NDArray[np.float64]:
+        return self.logistic(event_load(index))
+
+
 def _pair(values: ArrayLike, outcomes: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     v = np.asarray(values, dtype=np.float64).ravel()
     y = np.asarray(outcomes).ravel()
@@ -297,15 +323,19 @@ class BacktestResult:
     train_base_rate: float
     auc_score: float | None
     auc_persistence: float | None
+    auc_persistence_count: float | None  # graded: the number of events in month m
     auc_baseline: float | None  # the country baseline alone, test half
     auc_pressure: float | None  # the event pressure alone, test half
+    auc_score_shown: float | None  # the score as users see it (2 decimals), test half
+    auc_pressure_shown: float | None  # the event pressure as users see it (2 decimals)
+    saturated: float  # share of test project-months whose score shows as 10.00
     brier_score: float  # calibrated score
     brier_persistence: float
     brier_climatology: float
     auc_score_all: float | None  # every month
     auc_persistence_all: float | None
     baseline_varies: bool  # False: one baseline for every project (ranking by pressure alone)
-    calibration: Logistic
+    calibration: Calibration
     persistence_rates: tuple[float, float]  # P(y=1 | x_prev=0), P(y=1 | x_prev=1), training
     seconds: float = field(default=0.0, compare=False)
 
@@ -335,8 +365,12 @@ class BacktestResult:
             "train_base_rate": self.train_base_rate,
             "auc_score": self.auc_score,
             "auc_persistence": self.auc_persistence,
+            "auc_persistence_count": self.auc_persistence_count,
             "auc_baseline": self.auc_baseline,
             "auc_pressure": self.auc_pressure,
+            "auc_score_shown": self.auc_score_shown,
+            "auc_pressure_shown": self.auc_pressure_shown,
+            "saturated": self.saturated,
             "brier_score": self.brier_score,
             "brier_persistence": self.brier_persistence,
             "brier_climatology": self.brier_climatology,
@@ -344,10 +378,11 @@ class BacktestResult:
             "auc_persistence_all": self.auc_persistence_all,
             "baseline_varies": self.baseline_varies,
             "calibration": {
-                "intercept": self.calibration.intercept,
-                "slope_per_sd": self.calibration.slope,
-                "center": self.calibration.center,
-                "scale": self.calibration.scale,
+                "feature": "-ln(1 - index/10)",
+                "intercept": self.calibration.logistic.intercept,
+                "slope_per_sd": self.calibration.logistic.slope,
+                "center": self.calibration.logistic.center,
+                "scale": self.calibration.logistic.scale,
             },
             "persistence_rates": list(self.persistence_rates),
             "beats_persistence": self.beats_persistence,
@@ -363,12 +398,18 @@ class BacktestResult:
             f"  months scored: train {self.train_months} / test {self.test_months}; test half "
             f"{self.project_months:,} project-months, {self.positives:,} positive "
             f"(base rate {self.base_rate:.1%}; training {self.train_base_rate:.1%})",
-            f"  AUC   score {_f(self.auc_score)}   persistence {_f(self.auc_persistence)}   "
-            f"(parts: pressure {_f(self.auc_pressure)}, baseline {_f(self.auc_baseline)}; "
-            f"all months: score {_f(self.auc_score_all)}, "
-            f"persistence {_f(self.auc_persistence_all)})",
-            f"  Brier score (calibrated) {self.brier_score:.5f}   persistence "
-            f"{self.brier_persistence:.5f}   climatology {self.brier_climatology:.5f}",
+            f"  AUC test half    score {_f(self.auc_score)} · persistence "
+            f"{_f(self.auc_persistence)} · persistence by count "
+            f"{_f(self.auc_persistence_count)}",
+            f"  AUC of parts     event pressure {_f(self.auc_pressure)} · country baseline "
+            f"{_f(self.auc_baseline)}",
+            f"  AUC as shown     score {_f(self.auc_score_shown)} "
+            f"({self.saturated:.0%} at 10.00) · event pressure {_f(self.auc_pressure_shown)} "
+            "(2 decimals)",
+            f"  AUC all months   score {_f(self.auc_score_all)} · persistence "
+            f"{_f(self.auc_persistence_all)}",
+            f"  Brier test half  calibrated score {self.brier_score:.5f} · persistence "
+            f"{self.brier_persistence:.5f} · climatology {self.brier_climatology:.5f}",
         ]
         if self.baseline_varies:
             out.append(
@@ -474,12 +515,13 @@ def run_backtests(
         if not ids:
             raise ValueError("no project to backtest")
         score, event_pressure = _index_matrix(conn, store, category, ends[:scored], ids, base)
-        hits = [
-            _monthly_hits(conn, ids, category, o, edges, store.method.half_reach) for o in outcomes
+        counts = [
+            _monthly_counts(conn, ids, category, o, edges, store.method.half_reach)
+            for o in outcomes
         ]
     shared = time.perf_counter() - started
     out = []
-    for outcome, found in zip(outcomes, hits, strict=True):
+    for outcome, found in zip(outcomes, counts, strict=True):
         began = time.perf_counter()
         result = _evaluate(score, event_pressure, base, found, ridge)
         out.append(
@@ -502,19 +544,21 @@ def _evaluate(
     score: NDArray[np.float64],
     event_pressure: NDArray[np.float64],
     base: NDArray[np.float64],
-    hits: NDArray[np.bool_],
+    counts: NDArray[np.int64],
     ridge: float,
 ) -> dict[str, Any]:
-    """The figures of one outcome: ``score[p, k]`` at the end of month k against ``hits[p,
-    k + 1]``; the first half of the scored months trains, the second tests."""
+    """The figures of one outcome: ``score[p, k]`` at the end of month k against ``counts[p,
+    k + 1] > 0``; the first half of the scored months trains, the second tests."""
     scored = score.shape[1]
+    hits = counts > 0
     x_prev = hits[:, :scored]
     y = hits[:, 1:]
     train = scored // 2
     xs_train, y_train = score[:, :train].ravel(), y[:, :train].ravel()
     xs_test, y_test = score[:, train:].ravel(), y[:, train:].ravel()
     prev_train, prev_test = x_prev[:, :train].ravel(), x_prev[:, train:].ravel()
-    calibration = fit_logistic(xs_train, y_train, ridge)
+    pressure_test = event_pressure[:, train:].ravel()
+    calibration = Calibration(fit_logistic(event_load(xs_train), y_train, ridge))
     train_rate = float(y_train.mean())
     rates = tuple(
         float(y_train[prev_train == flag].mean()) if np.any(prev_train == flag) else train_rate
@@ -529,8 +573,12 @@ def _evaluate(
         "train_base_rate": train_rate,
         "auc_score": auc(xs_test, y_test),
         "auc_persistence": auc(prev_test, y_test),
+        "auc_persistence_count": auc(counts[:, train:scored].ravel(), y_test),
         "auc_baseline": auc(np.repeat(base, scored - train), y_test),
-        "auc_pressure": auc(event_pressure[:, train:].ravel(), y_test),
+        "auc_pressure": auc(pressure_test, y_test),
+        "auc_score_shown": auc(np.round(xs_test, SHOWN_DECIMALS), y_test),
+        "auc_pressure_shown": auc(np.round(pressure_test, SHOWN_DECIMALS), y_test),
+        "saturated": float(np.mean(np.round(xs_test, SHOWN_DECIMALS) >= 10.0)),
         "brier_score": brier(calibration(xs_test), y_test),
         "brier_persistence": brier(np.where(prev_test, rates[1], rates[0]), y_test),
         "brier_climatology": brier(np.full(len(y_test), train_rate), y_test),
@@ -596,16 +644,16 @@ def _project_baselines(
     return [int(r.id) for r in rows], base
 
 
-def _monthly_hits(
+def _monthly_counts(
     conn: Connection,
     ids: Sequence[int],
     category: MofcomCategory,
     outcome: Outcome,
     edges: NDArray[np.int64],
     half_reach: float,
-) -> NDArray[np.bool_]:
-    """hits[p, k]: an ``outcome`` event of ``category`` reached project p in month k, the
-    months being the windows (edges[k], edges[k + 1]]."""
+) -> NDArray[np.int64]:
+    """counts[p, k]: the ``outcome`` events of ``category`` that reached project p in month k,
+    the months being the windows (edges[k], edges[k + 1]]."""
     si = score_inputs.c
     query = select(si.project_id, si.occurred_at).where(
         si.category == category.value,
@@ -617,13 +665,12 @@ def _monthly_hits(
     if outcome is Outcome.NEAR:
         query = query.where(si.distance_km <= half_reach * si.reach_km)
     row_of = {pid: row for row, pid in enumerate(ids)}
-    hits = np.zeros((len(ids), len(edges) - 1), dtype=bool)
+    counts = np.zeros((len(ids), len(edges) - 1), dtype=np.int64)
     for pid, occurred in conn.execute(query):
         row = row_of.get(int(pid))
         if row is not None:
-            month = int(np.searchsorted(edges, int(occurred), side="left")) - 1
-            hits[row, month] = True
-    return hits
+            counts[row, int(np.searchsorted(edges, int(occurred), side="left")) - 1] += 1
+    return counts
 
 
 # ------------------------------------------------------------------ the bundled real data

@@ -69,11 +69,11 @@ def contributors(explanation: Mapping[str, Any], top: int = 3) -> list[str]:
         where = (
             "全国范围 country-wide"
             if e.get("strongest_distance_km") is None
-            else f"{e['strongest_distance_km']:g} km"
+            else f"{e['strongest_distance_km']:.1f} km"
         )
         when = datetime.fromtimestamp(int(e["strongest_at"]), UTC).date().isoformat()
         out.append(
-            f"{e['label_zh']} {e['label_en']}: {e['events']} 起 events, S={e['share']:g}; "
+            f"{e['label_zh']} {e['label_en']}: {e['events']} 起 events, S={e['share']:.3f}; "
             f"最强 strongest #{e['strongest_event']} 等级 grade {e['strongest_grade']} "
             f"{where} {when}"
         )

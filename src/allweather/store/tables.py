@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -397,7 +398,17 @@ score_inputs = Table(
     Column("reach_km", Float),
     Column("site_id", Integer, nullable=False),
     Column("known_at", BigInteger, nullable=False),  # when the platform first had it
+    # The method's severity × proximity weight and decay rate (1/s), filled in by the score
+    # store before it sums (NULL: not yet, or the method changed), so the scan is one exp a row.
+    Column("weight", Float),
+    Column("decay", Float),
     Index("ix_score_inputs_event_id", "event_id"),
+    Index(
+        "ix_score_inputs_unweighted",
+        "project_id",
+        sqlite_where=text("weight IS NULL"),
+        postgresql_where=text("weight IS NULL"),
+    ),
     sqlite_with_rowid=False,
 )
 

@@ -178,14 +178,12 @@ class CategoryScore:
                 "fine_type": p.fine_type.value,
                 "label_zh": p.fine_type.label.zh,
                 "label_en": p.fine_type.label.en,
-                "share": round(p.total, 4),
+                "share": p.total,
                 "events": p.events,
                 "strongest_event": p.strongest_event,
-                "strongest_contribution": round(p.strongest, 4),
+                "strongest_contribution": p.strongest,
                 "strongest_grade": p.strongest_grade.value,
-                "strongest_distance_km": None
-                if p.strongest_distance_km is None
-                else round(p.strongest_distance_km, 2),
+                "strongest_distance_km": p.strongest_distance_km,
                 "strongest_at": p.strongest_at,
             }
             for p in self.pressures

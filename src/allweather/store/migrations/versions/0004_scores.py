@@ -36,9 +36,18 @@ def upgrade() -> None:
         sa.Column("reach_km", sa.Float),
         sa.Column("site_id", sa.Integer, nullable=False),
         sa.Column("known_at", sa.BigInteger, nullable=False),
+        sa.Column("weight", sa.Float),
+        sa.Column("decay", sa.Float),
         sqlite_with_rowid=False,
     )
     op.create_index("ix_score_inputs_event_id", "score_inputs", ["event_id"])
+    op.create_index(
+        "ix_score_inputs_unweighted",
+        "score_inputs",
+        ["project_id"],
+        sqlite_where=sa.text("weight IS NULL"),
+        postgresql_where=sa.text("weight IS NULL"),
+    )
     op.create_table(
         "score_dirty",
         sa.Column("project_id", sa.Integer, primary_key=True, autoincrement=False),
