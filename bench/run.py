@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import ingest  # noqa: E402 — bench modules sit beside this script
+import backtest  # noqa: E402 — bench modules sit beside this script
+import ingest  # noqa: E402
 import matching  # noqa: E402
 import portfolio  # noqa: E402
 import scoring  # noqa: E402
@@ -35,6 +36,7 @@ def main() -> int:
             ("ingest", ingest),
             ("matching", matching),
             ("scoring", scoring),
+            ("backtest", backtest),
         ):
             workdir = Path(tmp) / name
             workdir.mkdir()

@@ -114,7 +114,7 @@ def auc(scores: ArrayLike, outcomes: ArrayLike) -> float | None:
     outcome is alike (one class empty).
 
     Raises:
-        ValueError: lengths differ, or a score is not finite.
+        ValueError: lengths differ, a score is not finite or an outcome is not 0 or 1.
     """
     s, y = _pair(scores, outcomes)
     positives = int(y.sum())
@@ -510,7 +510,9 @@ def run_backtests(
     edges = np.array([month_end(months[0] - timedelta(days=1)), *ends], dtype=np.int64)
     store = platform.scores
     scored = len(months) - 1
-    with platform.engine.connect() as conn:
+    # begin(), not connect(): the store may bring derived columns up to date while it sums
+    # (score_inputs weights), and those writes must commit as they would for the platform.
+    with platform.engine.begin() as conn:
         ids, base = _project_baselines(conn, store, category, project_ids)
         if not ids:
             raise ValueError("no project to backtest")
@@ -597,7 +599,7 @@ def category_index(
 ) -> dict[int, float]:
     """Each project's ``category`` index at the instant ``as_of`` (epoch seconds), from the
     events that occurred by then: what the platform's scores hold for that instant."""
-    with platform.engine.connect() as conn:
+    with platform.engine.begin() as conn:
         ids, base = _project_baselines(conn, platform.scores, category, project_ids)
         index, _ = _index_matrix(conn, platform.scores, category, [as_of], ids, base)
     return {pid: float(index[row, 0]) for row, pid in enumerate(ids)}
@@ -636,7 +638,7 @@ def _project_baselines(
     if project_ids is not None:
         query = query.where(projects.c.id.in_(list(project_ids)))
     rows = conn.execute(query).all()
-    baselines, fallback = store._baselines(conn)  # the store's own baselines, cached there
+    baselines, fallback = store.baselines(conn)  # the store's own baselines, cached there
     base = np.array(
         [baselines.get(r.country_code or "", fallback)[category].score for r in rows],
         dtype=np.float64,

@@ -159,7 +159,6 @@ class SqlScoreStore:
             | None
         ) = None
         self._baselines_stored = False
-        self._weighed_for: str | None = None  # the method this process re-weighed all under
 
     def _state_key(self) -> str:
         """The method as the state row records it: a content change of the bundled file (same
@@ -201,14 +200,13 @@ class SqlScoreStore:
         return out
 
     def _weigh(self, conn: Connection) -> None:
-        """Weights for new inputs; for every input when the method changed since they were
-        weighed (the state row's method key is written by the full recompute that follows)."""
-        state = conn.execute(select(score_state.c.method_version).where(score_state.c.id == 1))
-        key = state.scalar_one_or_none()
-        everything = key != self._state_key() and self._weighed_for != self._state_key()
+        """Weights for new inputs; for every input when they were weighed under another
+        method. The state row records the method in the same transaction as the weights."""
+        state = conn.execute(select(score_state.c.weights_method).where(score_state.c.id == 1))
+        everything = state.scalar_one_or_none() != self._state_key()
         conn.execute(text(weight_sql(self.method, only_missing=not everything)))
         if everything:
-            self._weighed_for = self._state_key()
+            _set_state(conn, weights_method=self._state_key())
 
     def ratings(self, conn: Connection) -> list[CountryRating]:
         rows = conn.execute(select(country_ratings).order_by(country_ratings.c.as_of))
@@ -223,7 +221,7 @@ class SqlScoreStore:
             for r in rows
         ]
 
-    def _baselines(
+    def baselines(
         self, conn: Connection
     ) -> tuple[
         dict[str, dict[MofcomCategory, CategoryBaseline]], dict[MofcomCategory, CategoryBaseline]
@@ -239,7 +237,7 @@ class SqlScoreStore:
     def _store_baselines(self, conn: Connection, now: datetime) -> None:
         """Write every country's baseline explanation (once per process and ratings change,
         and on every full recompute)."""
-        found, fallback = self._baselines(conn)
+        found, fallback = self.baselines(conn)
         conn.execute(delete(country_baselines))
         rows = [
             {
@@ -302,7 +300,7 @@ class SqlScoreStore:
         stamp = int(as_of.timestamp())
         plist = self._projects(conn, ids)
         pressures = self.pressures(conn, stamp, ids, known_by)
-        baselines, fallback = self._baselines(conn)
+        baselines, fallback = self.baselines(conn)
         active: dict[tuple[int, str], Override] = {}
         by_code = {p.code: p.id for p in plist}
         for o in self._overrides(conn, ids):

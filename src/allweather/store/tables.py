@@ -516,6 +516,7 @@ score_state = Table(
     # One row: the method the stored scores were computed under, and the last closed day.
     Column("id", Integer, primary_key=True),
     Column("method_version", String(60)),
+    Column("weights_method", String(80)),  # the method score_inputs.weight was filled under
     Column("closed_through", Date),
     Column("recomputed_at", UTCDateTime),
 )

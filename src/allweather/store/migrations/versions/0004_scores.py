@@ -128,6 +128,7 @@ def upgrade() -> None:
         "score_state",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("method_version", sa.String(60)),
+        sa.Column("weights_method", sa.String(80)),
         sa.Column("closed_through", sa.Date),
         sa.Column("recomputed_at", UTCDateTime),
     )
