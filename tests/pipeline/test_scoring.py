@@ -328,3 +328,37 @@ def _history(platform) -> dict[tuple[str, str, date], dict]:
 def test_scores_table_has_one_row_per_project_and_category(platform):
     setup(platform)
     assert _count(platform, scores) == 2 * len(CATEGORIES)
+
+
+def test_the_parallel_full_scan_equals_one_scan(platform, tmp_path):
+    setup(platform)
+    quake(platform, tmp_path)
+    clash(platform, tmp_path)
+    store: SqlScoreStore = platform.scores
+    stamp = int(platform.clock.now().timestamp())
+    found = []
+    for workers in (1, 3):
+        store.scan_workers = workers
+        with platform.engine.begin() as conn:
+            found.append(store.pressures(conn, stamp))
+    assert found[0] == found[1]
+    assert set(found[0]) == {_project_id(platform, "KE-SGR")}  # the port is out of reach
+
+
+def test_a_changed_method_reweighs_before_any_parallel_scan(platform, tmp_path):
+    setup(platform)
+    quake(platform, tmp_path)
+    before = current(platform)[("KE-SGR", "natural")]["pressure"]
+    text = ScoringMethod.default().source_text.replace("half_reach: 0.5", "half_reach: 0.1")
+    platform.scores.method = ScoringMethod.from_yaml(text)
+    platform.scores.scan_workers = 2
+    platform.refresh_scores()
+    after = current(platform)[("KE-SGR", "natural")]["pressure"]
+    assert after < before  # the new method, not the weights stored under the old one
+
+
+def _project_id(platform, code: str) -> int:
+    from allweather.store.tables import projects
+
+    with platform.engine.connect() as conn:
+        return int(conn.execute(select(projects.c.id).where(projects.c.code == code)).scalar_one())

@@ -18,7 +18,7 @@ from allweather.domain.levels import (
     WarningLevel,
 )
 from allweather.domain.scoring.index import OVERALL
-from allweather.domain.taxonomy import MofcomCategory
+from allweather.domain.taxonomy import FineType, MofcomCategory
 
 SCORE_FIELDS = (
     "project",
@@ -72,8 +72,9 @@ def contributors(explanation: Mapping[str, Any], top: int = 3) -> list[str]:
             else f"{e['strongest_distance_km']:.1f} km"
         )
         when = datetime.fromtimestamp(int(e["strongest_at"]), UTC).date().isoformat()
+        label = FineType(e["fine_type"]).label
         out.append(
-            f"{e['label_zh']} {e['label_en']}: {e['events']} 起 events, S={e['share']:.3f}; "
+            f"{label.zh} {label.en}: {e['events']} 起 events, S={e['share']:.3f}; "
             f"最强 strongest #{e['strongest_event']} 等级 grade {e['strongest_grade']} "
             f"{where} {when}"
         )

@@ -8,13 +8,15 @@ Everything else (baseline, index, levels, matrix) is domain arithmetic on those 
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from allweather.domain.levels import WarningLevel
@@ -92,8 +94,9 @@ class _Project:
     large: bool
 
 
-def weight_sql(method: ScoringMethod, only_missing: bool) -> str:
-    """Fill in each input's weight (severity × proximity) and decay rate under ``method``."""
+def _weight_exprs(method: ScoringMethod) -> tuple[str, str]:
+    """SQL for an input's weight (severity × proximity) and decay rate under ``method``.
+    Only validated numbers and enum values are formatted into it."""
     sev = " ".join(f"WHEN '{g.value}' THEN {method.severity[g]!r}" for g in SeverityGrade)
     lam = " ".join(f"WHEN '{t.value}' THEN {method.decay_per_second(t)!r}" for t in FineType)
     k = LN2 / method.half_reach
@@ -102,25 +105,33 @@ def weight_sql(method: ScoringMethod, only_missing: bool) -> str:
         f"exp(-{k!r} * COALESCE(distance_km, 0) / COALESCE(NULLIF(reach_km, 0), 1)) "
         f"WHEN 'country' THEN 1.0 ELSE {method.country_precision!r} END"
     )
+    return f"(CASE severity {sev} ELSE 0 END) * ({prox})", f"CASE fine_type {lam} ELSE 0 END"
+
+
+def weight_sql(method: ScoringMethod, only_missing: bool) -> str:
+    """Fill in each input's weight and decay rate under ``method``."""
+    weight, decay = _weight_exprs(method)
     where = " WHERE weight IS NULL" if only_missing else ""
-    # Only validated numbers and enum values are formatted into this SQL.
-    return (
-        f"UPDATE score_inputs SET weight = (CASE severity {sev} ELSE 0 END) * ({prox}), "  # noqa: S608
-        f"decay = CASE fine_type {lam} ELSE 0 END{where}"
-    )
+    return f"UPDATE score_inputs SET weight = {weight}, decay = {decay}{where}"  # noqa: S608
 
 
-def pressure_sql(dialect: str, filtered: bool, known: bool) -> str:
-    """The grouped scan. Parameters: :as_of (epoch s), :known_by when ``known``, and
-    :project_ids (expanding) when ``filtered``."""
+def pressure_sql(
+    method: ScoringMethod, dialect: str, filtered: bool, known: bool, ranged: bool = False
+) -> str:
+    """The grouped scan. Parameters: :as_of (epoch s), :known_by when ``known``,
+    :project_ids (expanding) when ``filtered``, :lo and :hi (project ids) when ``ranged``.
+    An input not yet weighed (another transaction's) is weighed inline."""
+    weight, decay = _weight_exprs(method)
     where = ["occurred_at <= :as_of"]
     if known:
         where.append("known_at <= :known_by")
     if filtered:
         where.append("project_id IN :project_ids")
+    if ranged:
+        where.append("project_id >= :lo AND project_id < :hi")
     inner = (
         "SELECT project_id, category, fine_type, event_id, severity, distance_km, occurred_at, "  # noqa: S608
-        "weight * exp(decay * (occurred_at - :as_of)) AS c "
+        f"COALESCE(weight, {weight}) * exp(COALESCE(decay, {decay}) * (occurred_at - :as_of)) AS c "
         f"FROM score_inputs WHERE {' AND '.join(where)}"
     )
     if dialect == "sqlite":
@@ -141,6 +152,20 @@ def pressure_sql(dialect: str, filtered: bool, known: bool) -> str:
     )
 
 
+_Pressures = dict[int, dict[MofcomCategory, list[TypePressure]]]
+# Plain dict lookups: enum construction per row costs more than the scan at 10M inputs.
+_CATEGORY = {c.value: c for c in MofcomCategory}
+_TYPE = {t.value: t for t in FineType}
+_GRADE = {g.value: g for g in SeverityGrade}
+
+
+def _collect(result: Any, out: _Pressures) -> None:
+    for pid, cat, fine, total, n, strongest, event_id, sev, dist, at in result:
+        out[pid][_CATEGORY[cat]].append(
+            TypePressure(_TYPE[fine], total, n, event_id, strongest, _GRADE[sev], dist, int(at))
+        )
+
+
 class SqlScoreStore:
     """Computes, stores and reads scores; keeps overrides and country ratings."""
 
@@ -159,6 +184,9 @@ class SqlScoreStore:
             | None
         ) = None
         self._baselines_stored = False
+        # Full scans split over this many connections (SQLite in WAL mode and PostgreSQL both
+        # serve concurrent readers).
+        self.scan_workers = min(4, os.cpu_count() or 1)
 
     def _state_key(self) -> str:
         """The method as the state row records it: a content change of the bundled file (same
@@ -175,38 +203,61 @@ class SqlScoreStore:
         known_by: int | None = None,
     ) -> dict[int, dict[MofcomCategory, list[TypePressure]]]:
         """Per project and category, the summed pressure of each fine type at ``as_of``."""
-        self._weigh(conn)
-        sql = text(pressure_sql(conn.dialect.name, project_ids is not None, known_by is not None))
+        reweighed = self._weigh(conn)
         params: dict[str, Any] = {"as_of": as_of}
         if known_by is not None:
             params["known_by"] = known_by
+        dialect = conn.dialect.name
+        # Not after re-weighing everything in this (uncommitted) transaction: other
+        # connections would still see the old method's weights.
+        if project_ids is None and self.scan_workers > 1 and not reweighed:
+            return self._parallel_pressures(conn, params, known_by is not None)
+        sql = text(
+            pressure_sql(self.method, dialect, project_ids is not None, known_by is not None)
+        )
         if project_ids is not None:
-            from sqlalchemy import bindparam
-
             sql = sql.bindparams(bindparam("project_ids", expanding=True))
             params["project_ids"] = list(project_ids)
-        out: dict[int, dict[MofcomCategory, list[TypePressure]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        # Plain dict lookups: enum construction per row costs more than the scan at 10M inputs.
-        categories = {c.value: c for c in MofcomCategory}
-        types = {t.value: t for t in FineType}
-        grades = {g.value: g for g in SeverityGrade}
-        result = conn.execute(sql, params)
-        for pid, cat, fine, total, n, strongest, event_id, sev, dist, at in result:
-            out[pid][categories[cat]].append(
-                TypePressure(types[fine], total, n, event_id, strongest, grades[sev], dist, int(at))
-            )
+        out: _Pressures = defaultdict(lambda: defaultdict(list))
+        _collect(conn.execute(sql, params), out)
         return out
 
-    def _weigh(self, conn: Connection) -> None:
+    def _parallel_pressures(
+        self, conn: Connection, params: dict[str, Any], known: bool
+    ) -> _Pressures:
+        """The full scan split by project id over ``scan_workers`` connections: the database
+        drivers release the GIL while the database works, so the ranges scan in parallel.
+        Other connections see committed inputs only, hence ``refresh`` weighs and commits
+        first, and anything newer is weighed inline."""
+        # The projects' ids bound the inputs' (min/max on score_inputs would scan an index).
+        lo, hi = conn.execute(select(func.min(projects.c.id), func.max(projects.c.id))).one()
+        out: _Pressures = defaultdict(lambda: defaultdict(list))
+        if lo is None:
+            return out
+        step = (hi - lo) // self.scan_workers + 1
+        bounds = [(lo + i * step, lo + (i + 1) * step) for i in range(self.scan_workers)]
+        sql = text(pressure_sql(self.method, conn.dialect.name, False, known, ranged=True))
+
+        def scan(bound: tuple[int, int]) -> _Pressures:
+            part: _Pressures = defaultdict(lambda: defaultdict(list))
+            with self.engine.connect() as own:
+                _collect(own.execute(sql, {**params, "lo": bound[0], "hi": bound[1]}), part)
+            return part
+
+        with ThreadPoolExecutor(self.scan_workers, thread_name_prefix="score-scan") as pool:
+            for part in pool.map(scan, bounds):
+                out.update(part)
+        return out
+
+    def _weigh(self, conn: Connection) -> bool:
         """Weights for new inputs; for every input when they were weighed under another
-        method. The state row records the method in the same transaction as the weights."""
+        method (then True). The state row records the method in the same transaction."""
         state = conn.execute(select(score_state.c.weights_method).where(score_state.c.id == 1))
         everything = state.scalar_one_or_none() != self._state_key()
         conn.execute(text(weight_sql(self.method, only_missing=not everything)))
         if everything:
             _set_state(conn, weights_method=self._state_key())
+        return everything
 
     def ratings(self, conn: Connection) -> list[CountryRating]:
         rows = conn.execute(select(country_ratings).order_by(country_ratings.c.as_of))
@@ -326,6 +377,8 @@ class SqlScoreStore:
         """Recompute the current scores of these projects (all when None) at ``now``, with
         hysteresis against their stored levels; returns the number of score rows written."""
         with self.engine.begin() as conn:
+            self._weigh(conn)  # committed first: the parallel scan reads committed inputs
+        with self.engine.begin() as conn:
             return self._refresh(conn, now, project_ids)
 
     def _refresh(self, conn: Connection, now: datetime, ids: Sequence[int] | None) -> int:
@@ -401,6 +454,8 @@ class SqlScoreStore:
         """Re-score the projects whose inputs changed (``score_dirty``); the number re-scored.
         A changed method re-scores everything."""
         with self.engine.begin() as conn:
+            self._weigh(conn)
+        with self.engine.begin() as conn:
             state = conn.execute(select(score_state).where(score_state.c.id == 1)).first()
             if state is None or state.method_version != self._state_key():
                 return self._refresh(conn, now, None) // len(CATEGORIES)
@@ -422,6 +477,8 @@ class SqlScoreStore:
         closed (from ``since`` when given, rewriting those days). Each day is evaluated at its
         end, with what the platform knew by then and hysteresis from the day before."""
         today = beijing_day(now)
+        with self.engine.begin() as conn:
+            self._weigh(conn)
         with self.engine.begin() as conn:
             state = conn.execute(select(score_state).where(score_state.c.id == 1)).first()
             closed = None if state is None else state.closed_through

@@ -18,6 +18,7 @@ from allweather.domain.scoring.method import LN2, ScoringMethod
 from allweather.domain.taxonomy import FineType, MofcomCategory, SeverityGrade
 
 OVERALL = "overall"
+OVERALL_EVENTS = 3  # the overall row repeats its driver category's top event types only
 CATEGORIES: tuple[str, ...] = (*(c.value for c in MofcomCategory), OVERALL)
 
 
@@ -163,21 +164,18 @@ class CategoryScore:
     driver: str | None = None  # overall: the category that set it
 
     def explanation(self) -> dict[str, object]:
-        """What made the score, largest first: the JSON stored beside it."""
-        out: dict[str, object] = {
-            "formula": "10 − (10 − baseline)·(10 − pressure)/10",
-            "baseline": round(self.baseline, 3),
-            "pressure": round(self.pressure, 3),
-        }
+        """What made the score, largest first: the JSON stored beside it. Compact (60,000 of
+        these are written per full recompute): labels come from the fine type when shown, the
+        indicator half lives once per country (``baseline_explanation``)."""
+        out: dict[str, object] = {"baseline": self.baseline, "pressure": self.pressure}
         if self.driver is not None:
             out["driver"] = self.driver
         if self.baseline_detail is not None:
-            out["coverage"] = round(self.baseline_detail.coverage, 3)
+            out["coverage"] = self.baseline_detail.coverage
+        shown = self.pressures if self.driver is None else self.pressures[:OVERALL_EVENTS]
         out["events"] = [
             {
                 "fine_type": p.fine_type.value,
-                "label_zh": p.fine_type.label.zh,
-                "label_en": p.fine_type.label.en,
                 "share": p.total,
                 "events": p.events,
                 "strongest_event": p.strongest_event,
@@ -186,7 +184,7 @@ class CategoryScore:
                 "strongest_distance_km": p.strongest_distance_km,
                 "strongest_at": p.strongest_at,
             }
-            for p in self.pressures
+            for p in shown
         ]
         return out
 
