@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from shapely.geometry import Point
 from sqlalchemy import delete, func, select
 
 from allweather.connectors.registry import get_connector
@@ -20,7 +21,7 @@ from allweather.store.tables import score_history, score_inputs, scores
 from tests.factories import make_project, make_site, make_update
 from tests.pipeline.test_matching import HEADER, QUAKE
 
-MOMBASA = make_site("quay", geometry=__import__("shapely").geometry.Point(39.66, -4.04))
+MOMBASA = make_site("quay", geometry=Point(39.66, -4.04))
 UCDP_HEADER = (
     "id,year,active_year,type_of_violence,conflict_new_id,conflict_name,dyad_new_id,dyad_name,"
     "side_a_new_id,side_a,side_b_new_id,gwnob,side_b,number_of_sources,source_article,"
@@ -138,7 +139,6 @@ def test_scores_decay_back_to_the_baseline_with_no_new_events(platform, tmp_path
     setup(platform)
     quake(platform, tmp_path)
     fresh = current(platform)[("KE-SGR", "natural")]
-    half_life = ScoringMethod.default().half_life_days
     seen = []
     for days in (7, 30, 90, 365):
         at(platform, platform.clock.now() + timedelta(days=days))
@@ -148,7 +148,6 @@ def test_scores_decay_back_to_the_baseline_with_no_new_events(platform, tmp_path
     assert pressures == sorted(pressures, reverse=True)
     assert len(set(pressures)) == len(pressures)
     assert seen[-1]["score"] == pytest.approx(seen[-1]["baseline"], abs=0.01)
-    assert half_life  # the decay is the method's, checked exactly in the domain tests
     assert seen[-1]["level"] >= fresh["level"]  # a lower level is a larger number
 
 

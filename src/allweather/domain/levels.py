@@ -136,18 +136,3 @@ _RISK_GRADE_LABELS = {
     RiskGrade.GENERAL: Label("一般风险", "General risk"),
     RiskGrade.LOW: Label("低风险", "Low risk"),
 }
-
-LIKELIHOOD_LABELS = (
-    Label("极小", "Rare"),
-    Label("不太可能", "Unlikely"),
-    Label("有可能", "Possible"),
-    Label("很可能", "Likely"),
-    Label("基本确定", "Almost certain"),
-)
-CONSEQUENCE_LABELS = (
-    Label("轻微", "Minor"),
-    Label("较小", "Limited"),
-    Label("较大", "Considerable"),
-    Label("重大", "Major"),
-    Label("特别重大", "Catastrophic"),
-)

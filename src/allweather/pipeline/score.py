@@ -11,12 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from allweather.domain.levels import (
-    CONSEQUENCE_LABELS,
-    LIKELIHOOD_LABELS,
-    RiskGrade,
-    WarningLevel,
-)
+from allweather.domain.levels import RiskGrade, WarningLevel
 from allweather.domain.scoring.index import OVERALL
 from allweather.domain.taxonomy import FineType, MofcomCategory
 
@@ -125,14 +120,3 @@ def score_records(rows: Iterable[Mapping[str, Any]], top: int = 3) -> Iterator[d
             "top_contributors": contributors(r["explanation"], top),
             "as_of": datetime.fromtimestamp(int(r["as_of"]), UTC).isoformat(),
         }
-
-
-def matrix_labels(likelihood: int, consequence: int) -> dict[str, str]:
-    """The Chinese and English names of a 5 × 5 cell's axes."""
-    lk, cq = LIKELIHOOD_LABELS[likelihood - 1], CONSEQUENCE_LABELS[consequence - 1]
-    return {
-        "likelihood_zh": lk.zh,
-        "likelihood_en": lk.en,
-        "consequence_zh": cq.zh,
-        "consequence_en": cq.en,
-    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, insert, select, text
@@ -48,7 +49,10 @@ def facts_of_row(row: Mapping[str, Any]) -> EventFacts:
     )
 
 
+@cache
 def _country_wide(fine_type: str, severity: str) -> bool:
+    """The type acts on a whole country at this grade (platform default); cached: it is asked
+    for every country-precision exposure on the ingest path."""
     reach = ReachMatrix.default().reach(
         FineType(fine_type), SeverityGrade(severity), SiteKind.POINT
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -193,6 +193,11 @@ class SqlScoreStore:
         version string) still counts as a change, so scores never outlive their method."""
         return f"{self.method.label}@{self.method.fingerprint()}"
 
+    def _method_current(self, conn: Connection) -> bool:
+        """True when the stored scores were computed under this method."""
+        state = conn.execute(select(score_state.c.method_version).where(score_state.c.id == 1))
+        return state.scalar_one_or_none() == self._state_key()
+
     # ------------------------------------------------------------------ inputs
 
     def pressures(
@@ -365,14 +370,6 @@ class SqlScoreStore:
                 out.append((p, s, active.get((p.id, s.category))))
         return out
 
-    def _effective(self, s: CategoryScore, o: Override | None) -> tuple[float, int]:
-        if o is None:
-            return s.score, int(s.level)
-        score = s.score if o.score is None else o.score
-        if o.level is not None:
-            return score, int(o.level)
-        return score, int(level_for(self.method, score))
-
     def refresh(self, now: datetime, project_ids: Sequence[int] | None = None) -> int:
         """Recompute the current scores of these projects (all when None) at ``now``, with
         hysteresis against their stored levels; returns the number of score rows written."""
@@ -383,51 +380,34 @@ class SqlScoreStore:
 
     def _refresh(self, conn: Connection, now: datetime, ids: Sequence[int] | None) -> int:
         cond = [] if ids is None else [scores.c.project_id.in_(list(ids))]
-        state = conn.execute(select(score_state).where(score_state.c.id == 1)).first()
         # Hysteresis holds levels the same method set; a new method starts from plain levels.
-        same_method = state is not None and state.method_version == self._state_key()
-        previous = {
-            (r.project_id, r.category): WarningLevel(r.computed_level)
-            for r in conn.execute(
-                select(scores.c.project_id, scores.c.category, scores.c.computed_level).where(
-                    *cond, scores.c.method_version == self.method.label
-                )
-            )
-            if same_method
-        }
+        previous: dict[tuple[int, str], WarningLevel] = {}
+        if self._method_current(conn):
+            query = select(scores.c.project_id, scores.c.category, scores.c.computed_level)
+            previous = {
+                (r.project_id, r.category): WarningLevel(r.computed_level)
+                for r in conn.execute(query.where(*cond))
+            }
         computed = self._compute(conn, now, ids, previous, None)
         if ids is None or not self._baselines_stored:
             self._store_baselines(conn, now)
         conn.execute(delete(scores).where(*cond))
-        label = self.method.label
         stamp = int(now.timestamp())
-        rows = []
-        for p, s, o in computed:
-            score, level = self._effective(s, o)
-            rows.append(
-                {
-                    "project_id": p.id,
-                    "category": s.category,
-                    "score": score,
-                    "level": level,
-                    "computed_score": s.score,
-                    "computed_level": int(s.level),
-                    "baseline": s.baseline,
-                    "pressure": s.pressure,
-                    "likelihood": s.cell.likelihood,
-                    "consequence": s.cell.consequence,
-                    "risk_grade": int(s.cell.grade),
-                    "coverage": s.coverage,
-                    "confidence": s.confidence,
-                    "override_id": None if o is None else o.id,
-                    "method_version": label,
-                    "explanation": s.explanation(),
-                    "as_of": stamp,
-                    "computed_at": now,
-                }
-            )
-        for start in range(0, len(rows), _WRITE_BATCH):
-            conn.execute(insert(scores), rows[start : start + _WRITE_BATCH])
+        rows = [
+            {
+                **_values(s, o, self.method),
+                "project_id": p.id,
+                "likelihood": s.cell.likelihood,
+                "consequence": s.cell.consequence,
+                "risk_grade": int(s.cell.grade),
+                "coverage": s.coverage,
+                "explanation": s.explanation(),
+                "as_of": stamp,
+                "computed_at": now,
+            }
+            for p, s, o in computed
+        ]
+        _insert_batched(conn, scores, rows)
         if ids is None:
             conn.execute(delete(score_dirty))
             _set_state(conn, method_version=self._state_key(), recomputed_at=now)
@@ -439,8 +419,7 @@ class SqlScoreStore:
         """True when a full recompute is due: never done, another method, or scores older
         than ``max_age`` (or computed for a later instant than ``now``: a clock set back)."""
         with self.engine.connect() as conn:
-            state = conn.execute(select(score_state).where(score_state.c.id == 1)).first()
-            if state is None or state.method_version != self._state_key():
+            if not self._method_current(conn):
                 return True
             oldest, newest = conn.execute(
                 select(func.min(scores.c.as_of), func.max(scores.c.as_of))
@@ -456,19 +435,13 @@ class SqlScoreStore:
         with self.engine.begin() as conn:
             self._weigh(conn)
         with self.engine.begin() as conn:
-            state = conn.execute(select(score_state).where(score_state.c.id == 1)).first()
-            if state is None or state.method_version != self._state_key():
+            if not self._method_current(conn):
                 return self._refresh(conn, now, None) // len(CATEGORIES)
             ids = [int(i) for i in conn.execute(select(score_dirty.c.project_id)).scalars()]
             if not ids:
                 return 0
             self._refresh(conn, now, ids)
             return len(ids)
-
-    def method_changed(self) -> bool:
-        with self.engine.connect() as conn:
-            state = conn.execute(select(score_state).where(score_state.c.id == 1)).first()
-        return state is not None and state.method_version != self._state_key()
 
     # ------------------------------------------------------------------ history
 
@@ -492,33 +465,17 @@ class SqlScoreStore:
                 return []
             conn.execute(delete(score_history).where(score_history.c.day >= days[0]))
             previous = self._history_levels(conn, days[0] - timedelta(days=1))
-            label = self.method.label
             for day in days:
                 end = day_end(day)
-                instant = datetime.fromtimestamp(end, UTC)
-                computed = self._compute(conn, instant, None, previous, end)
-                rows = []
-                for p, s, o in computed:
-                    score, level = self._effective(s, o)
-                    rows.append(
-                        {
-                            "project_id": p.id,
-                            "category": s.category,
-                            "day": day,
-                            "score": score,
-                            "level": level,
-                            "computed_score": s.score,
-                            "computed_level": int(s.level),
-                            "baseline": s.baseline,
-                            "pressure": s.pressure,
-                            "confidence": s.confidence,
-                            "override_id": None if o is None else o.id,
-                            "method_version": label,
-                        }
-                    )
-                    previous[(p.id, s.category)] = s.level
-                for start in range(0, len(rows), _WRITE_BATCH):
-                    conn.execute(insert(score_history), rows[start : start + _WRITE_BATCH])
+                computed = self._compute(
+                    conn, datetime.fromtimestamp(end, UTC), None, previous, end
+                )
+                rows = [
+                    {**_values(s, o, self.method), "project_id": p.id, "day": day}
+                    for p, s, o in computed
+                ]
+                _insert_batched(conn, score_history, rows)
+                previous = {(p.id, s.category): s.level for p, s, _ in computed}
             _set_state(conn, closed_through=days[-1])
         return days
 
@@ -595,9 +552,6 @@ class SqlScoreStore:
             rows = rows[offset : offset + limit]
         return rows
 
-    def iter_current(self) -> Iterator[dict[str, Any]]:
-        yield from self.current()
-
     # ------------------------------------------------------------------ overrides
 
     def set_override(
@@ -652,11 +606,6 @@ class SqlScoreStore:
             self._refresh(conn, now, [row.project_id])
         return True
 
-    def overrides(self, active_at: datetime | None = None) -> list[Override]:
-        with self.engine.connect() as conn:
-            found = self._overrides(conn, None)
-        return [o for o in found if active_at is None or o.active_at(active_at)]
-
     def expire_overrides(self, now: datetime) -> int:
         """Re-score projects whose override ran out since their score was computed."""
         with self.engine.begin() as conn:
@@ -710,9 +659,31 @@ class SqlScoreStore:
             if ids:
                 self._refresh(conn, now, ids)
 
-    def list_ratings(self) -> list[CountryRating]:
-        with self.engine.connect() as conn:
-            return self.ratings(conn)
+
+def _values(s: CategoryScore, o: Override | None, method: ScoringMethod) -> dict[str, Any]:
+    """The columns a current score and a history row share: the effective score and level
+    (an active override's), the computed ones beside them, and where they came from."""
+    score, level = s.score, int(s.level)
+    if o is not None:
+        score = s.score if o.score is None else o.score
+        level = int(level_for(method, score)) if o.level is None else int(o.level)
+    return {
+        "category": s.category,
+        "score": score,
+        "level": level,
+        "computed_score": s.score,
+        "computed_level": int(s.level),
+        "baseline": s.baseline,
+        "pressure": s.pressure,
+        "confidence": s.confidence,
+        "override_id": None if o is None else o.id,
+        "method_version": method.label,
+    }
+
+
+def _insert_batched(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), _WRITE_BATCH):
+        conn.execute(insert(table), rows[start : start + _WRITE_BATCH])
 
 
 def _override(r: Any) -> Override:
