@@ -521,8 +521,198 @@ score_state = Table(
     Column("recomputed_at", UTCDateTime),
 )
 
+warn_dirty = Table(
+    "warn_dirty",
+    metadata,
+    # Projects whose warning rules must be evaluated again (new exposures, a new score, a
+    # rating); written in the transaction that changed them, cleared by the warning engine.
+    Column("project_id", Integer, primary_key=True, autoincrement=False),
+)
+
+warnings = Table(
+    "warnings",
+    metadata,
+    # One warning (预警) per project and category while it is open, updated rather than
+    # repeated; ``open_key`` is set only while it is active, so the unique index enforces that.
+    Column("id", Integer, primary_key=True),
+    Column("open_key", String(80), unique=True),
+    Column("scope", String(10), nullable=False),  # project, source
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE")),
+    Column("source", String(64)),  # the stale source of a system warning
+    Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="SET NULL")),
+    Column("country_code", String(2)),
+    Column("category", String(20), nullable=False),  # MOFCOM category, or system
+    Column("level", Integer, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("triggers", JSON, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),  # 起始时间
+    Column("issued_at", UTCDateTime),  # 发布时间 (first publication; NULL for a draft)
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("lifted_at", UTCDateTime),
+    Column("title", JSON, nullable=False),  # {zh, en}
+    Column("affected_area", JSON, nullable=False),  # 可能影响的范围
+    Column("key_points", JSON, nullable=False),  # 警示事项
+    Column("measures", JSON, nullable=False),  # 应当采取的措施
+    Column("issuer", JSON, nullable=False),  # 发布单位
+    Column("decision_required", Boolean, nullable=False),
+    Column("rules_version", String(60), nullable=False),
+    Column("authored_by", String(200)),
+    Column("approved_by", String(200)),
+    Column("acknowledged_at", UTCDateTime),
+    Column("escalation_step", Integer, nullable=False),
+    Column("escalate_at", UTCDateTime),  # next climb while unacknowledged; NULL: none due
+    Index("ix_warnings_project_id", "project_id"),
+    Index("ix_warnings_escalate_at", "escalate_at"),
+)
+
+warning_history = Table(
+    "warning_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("warning_id", Integer, ForeignKey("warnings.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("action", String(12), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("previous_level", Integer),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("note", JSON, nullable=False),  # why: {zh, en} and any details
+    Column("snapshot", JSON),  # the Art. 64 fields as issued at this revision
+    Index("ix_warning_history_warning_id", "warning_id"),
+)
+
+warning_evidence = Table(
+    "warning_evidence",
+    metadata,
+    Column("warning_id", Integer, ForeignKey("warnings.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", EventKey, primary_key=True, autoincrement=False),
+    Column("trigger", String(20), nullable=False),
+    Column("site_id", Integer),
+    Column("distance_km", Float),
+    Column("reach_km", Float),
+    Column("proximity", String(20), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("revision", Integer, nullable=False),
+)
+
+warning_acks = Table(
+    "warning_acks",
+    metadata,
+    # 签收: each acknowledgement with its disposition, kept as a label for tuning the rules.
+    Column("id", Integer, primary_key=True),
+    Column("warning_id", Integer, ForeignKey("warnings.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("disposition", String(20), nullable=False),
+    Column("comment", Text),
+    Column("by", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("triggers", JSON, nullable=False),  # the rules that had raised it, for precision
+    Index("ix_warning_acks_warning_id", "warning_id"),
+)
+
+warning_suppressions = Table(
+    "warning_suppressions",
+    metadata,
+    # Events a recipient judged not relevant, duplicate or false for a project: they no longer
+    # raise a warning there by themselves.
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", EventKey, primary_key=True, autoincrement=False),
+    Column("warning_id", Integer, nullable=False),
+    Column("disposition", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+rule_evaluations = Table(
+    "rule_evaluations",
+    metadata,
+    # Every evaluation of a rule: whether it fired and why.
+    Column("id", Integer, primary_key=True),
+    Column("evaluated_at", UTCDateTime, nullable=False),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE")),
+    Column("source", String(64)),
+    Column("category", String(20), nullable=False),
+    Column("rule", String(20), nullable=False),
+    Column("fired", Boolean, nullable=False),
+    Column("level", Integer),
+    Column("reason", JSON, nullable=False),  # {zh, en}
+    Column("evidence", JSON, nullable=False),  # event ids
+    Column("warning_id", Integer),
+    Column("rules_version", String(60), nullable=False),
+    Index("ix_rule_evaluations_project_id", "project_id", "category"),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    # A notification channel and the scope it subscribes to (订阅范围).
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(12), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("secret", Text),
+    Column("name", String(200)),
+    Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE")),
+    Column("country_code", String(2)),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE")),
+    Column("category", String(20)),
+    Column("min_level", Integer, nullable=False),  # the least serious level it receives
+    Column("quiet_hours", String(11)),  # HH:MM-HH:MM, Beijing time
+    Column("ladder_step", Integer, nullable=False),  # 0: first line; n: the n-th escalation
+    Column("system", Boolean, nullable=False),  # also receives the platform's own warnings
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    # Transactional outbox: written with the warning change, delivered at least once.
+    Column("id", Integer, primary_key=True),
+    Column("key", String(120), nullable=False, unique=True),  # idempotency key
+    Column("channel_id", Integer, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
+    Column("warning_id", Integer),
+    Column("mode", String(10), nullable=False),  # live, digest
+    Column("level", Integer),
+    Column("payload", JSON, nullable=False),  # the Notification
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("locked_until", UTCDateTime),
+    Column("status", String(10), nullable=False),  # pending, sent, digested, failed
+    Column("sent_at", UTCDateTime),
+    Column("sent_as", String(120)),  # the digest key when it went out in a digest
+    Column("last_error", Text),
+    Index("ix_outbox_pending", "status", "due_at"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    # Delivery log: every attempt, with its outcome.
+    Column("id", Integer, primary_key=True),
+    Column("channel_id", Integer, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(120), nullable=False),  # what was sent (an outbox key or a digest's)
+    Column("items", Integer, nullable=False),  # outbox rows it carried
+    Column("attempt", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("detail", Text),
+    Index("ix_deliveries_channel_id", "channel_id", "at"),
+)
+
 # Tables emptied between tests, children first.
 ALL_DATA_TABLES = [
+    deliveries,
+    outbox,
+    channels,
+    rule_evaluations,
+    warning_suppressions,
+    warning_acks,
+    warning_evidence,
+    warning_history,
+    warnings,
+    warn_dirty,
     score_history,
     scores,
     score_overrides,
@@ -550,6 +740,16 @@ ALL_DATA_TABLES = [
 
 __all__ = [
     "ALL_DATA_TABLES",
+    "channels",
+    "deliveries",
+    "outbox",
+    "rule_evaluations",
+    "warn_dirty",
+    "warning_acks",
+    "warning_evidence",
+    "warning_history",
+    "warning_suppressions",
+    "warnings",
     "countries",
     "country_baselines",
     "country_ratings",

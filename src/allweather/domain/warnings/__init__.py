@@ -1,0 +1,1 @@
+"""预警 — warning rules, lifecycle and texts (pure domain)."""
