@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from allweather.channels import ChannelConfig
+from allweather.connectors.registry import all_connectors, source_for_number
 from allweather.domain.clock import Clock
+from allweather.pipeline.health import SourceHealth, assess
 from allweather.pipeline.ingest import Ingestor
 from allweather.pipeline.match import RematchReport, rematch
 from allweather.portfolio.importer import ImportReport, PortfolioImporter
@@ -22,6 +25,8 @@ from allweather.store.exposures import SqlMatchStore
 from allweather.store.portfolio import SqlPortfolioStore
 from allweather.store.scores import SqlScoreStore
 from allweather.store.sources import SqlSourceStore
+from allweather.warnings.dispatch import Dispatcher
+from allweather.warnings.engine import EvaluationReport, WarningEngine
 
 DEMO_PORTFOLIO = "demo-portfolio.geojson.gz"
 # Scores older than this are recomputed before they are shown: decay moves them.
@@ -40,6 +45,8 @@ class Platform:
     sources: SqlSourceStore
     matching: SqlMatchStore
     scores: SqlScoreStore
+    warnings: WarningEngine
+    dispatcher: Dispatcher
 
     @classmethod
     def assemble(
@@ -47,6 +54,16 @@ class Platform:
     ) -> Platform:
         """The stores over one engine, wired together (sources write exposures as they go)."""
         matching = SqlMatchStore(engine, settings.reach_matrix())
+        method = settings.scoring_method()
+        dispatcher = Dispatcher(
+            engine,
+            ChannelConfig(
+                smtp_url=settings.smtp_url,
+                mail_from=settings.mail_from,
+                sms_gateway=settings.sms_gateway,
+            ),
+            clock,
+        )
         return cls(
             settings=settings,
             clock=clock,
@@ -55,7 +72,16 @@ class Platform:
             portfolio=SqlPortfolioStore(engine),
             sources=SqlSourceStore(engine, matching),
             matching=matching,
-            scores=SqlScoreStore(engine, settings.scoring_method(), load_indicators()),
+            scores=SqlScoreStore(engine, method, load_indicators()),
+            warnings=WarningEngine(
+                engine,
+                settings.warning_rules(),
+                method,
+                _source_name,
+                settings.public_url,
+                wake=dispatcher.wake,
+            ),
+            dispatcher=dispatcher,
         )
 
     def importer(self) -> PortfolioImporter:
@@ -88,6 +114,35 @@ class Platform:
         """Re-score the projects whose exposures changed (all of them after a method change)."""
         return self.scores.refresh_dirty(self.clock.now())
 
+    def after_chunk(self) -> int:
+        """After each ingested chunk: re-score what changed, then run the warning rules."""
+        count = self.rescore()
+        self.warn()
+        return count
+
+    def warn(self) -> EvaluationReport:
+        """Run the warning rules for every project queued since the last pass."""
+        return self.warnings.evaluate_queued(self.clock.now())
+
+    def tick_warnings(self) -> EvaluationReport:
+        """The periodic warning pass: scores brought up to date, holds and decay re-checked,
+        stale sources warned about, unacknowledged warnings escalated."""
+        self.refresh_scores()
+        now = self.clock.now()
+        stale = [(h.source, h.title, h.stale) for h in self.source_health(now)]
+        return self.warnings.tick(now, stale)
+
+    def source_health(self, now: datetime) -> list[SourceHealth]:
+        """The health of every watched source (enabled, or run at least once)."""
+        states, runs = self.sources.states(), self.sources.last_runs()
+        out = []
+        for connector in all_connectors():
+            spec = connector.spec
+            health = assess(spec, states.get(spec.id), runs.get(spec.id), now)
+            if health.enabled or health.last_success_at is not None:
+                out.append(health)
+        return out
+
     def refresh_scores(self, max_age: timedelta = SCORE_MAX_AGE) -> int:
         """Bring every score up to date: all of them when the method changed or they are older
         than ``max_age`` (events decay), else the changed projects and lapsed overrides. Ended
@@ -107,7 +162,7 @@ class Platform:
             self.clock,
             self.settings.var_dir / "raw",
             self.catalog,
-            after_chunk=self.rescore,
+            after_chunk=self.after_chunk,
         )
 
     def schema_is_current(self) -> bool:
@@ -117,6 +172,7 @@ class Platform:
         upgrade(self.engine, self.catalog.all())
 
     def close(self) -> None:
+        self.dispatcher.close()
         self.engine.dispose()
 
 
@@ -130,6 +186,10 @@ def open_platform(settings: Settings, migrate: bool = True, clock: Clock | None 
     if migrate:
         platform.upgrade()
     return platform
+
+
+def _source_name(number: int) -> str:
+    return source_for_number(number) or f"source#{number}"
 
 
 def demo_portfolio_path() -> Path:

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from allweather.domain.clock import Clock, FixedClock, ReplayClock, SystemClock, parse_instant
 from allweather.domain.reach import ReachError, ReachMatrix
 from allweather.domain.scoring.method import ScoringMethod, ScoringMethodError
+from allweather.domain.warnings.rules import WarningRules, WarningRulesError
 from allweather.errors import ConfigError
 
 
@@ -45,6 +46,27 @@ class Settings(BaseSettings):
     scoring_file: Path | None = Field(
         default=None,
         description="A scoring method (YAML) replacing the bundled data/scoring.yaml.",
+    )
+    warning_rules_file: Path | None = Field(
+        default=None,
+        description="Warning rules (YAML) replacing the bundled data/warning-rules.yaml.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The platform's address as users reach it; warnings link to it.",
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        description="Outgoing mail server for e-mail channels: smtp://user:pass@host:port "
+        "(?starttls=yes|no) or smtps://…; unset = e-mail channels cannot deliver.",
+    )
+    mail_from: str = Field(
+        default="全天候预警 <allweather@localhost>",
+        description="Sender address of warning e-mails.",
+    )
+    sms_gateway: str | None = Field(
+        default=None,
+        description="An apprise URL of the SMS provider (the phone number is appended).",
     )
     host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the web server listens on.")
@@ -103,6 +125,25 @@ class Settings(BaseSettings):
             return ScoringMethod.from_yaml(text)
         except ScoringMethodError as err:
             raise ConfigError(f"ALLWEATHER_SCORING_FILE: {err}") from err
+
+    def warning_rules(self) -> WarningRules:
+        """The warning rules: the bundled ones, or ``ALLWEATHER_WARNING_RULES_FILE``.
+
+        Raises:
+            ConfigError: the file is unreadable or invalid (the message names the field).
+        """
+        if self.warning_rules_file is None:
+            return WarningRules.default()
+        try:
+            text = self.warning_rules_file.read_text(encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(
+                f"ALLWEATHER_WARNING_RULES_FILE: cannot read {self.warning_rules_file}: {err}"
+            ) from err
+        try:
+            return WarningRules.from_yaml(text)
+        except WarningRulesError as err:
+            raise ConfigError(f"ALLWEATHER_WARNING_RULES_FILE: {err}") from err
 
     def clock(self) -> Clock:
         """The platform clock these settings describe."""

@@ -56,8 +56,7 @@ class Notification:
         """Markdown for the robots: Chinese section first, English below a rule."""
         link = f"\n\n[详情 Details]({self.url})" if self.url else ""
         return (
-            f"### {self.title.zh}\n{self.body.zh}\n\n---\n"
-            f"### {self.title.en}\n{self.body.en}{link}"
+            f"### {self.title.zh}\n{self.body.zh}\n\n---\n### {self.title.en}\n{self.body.en}{link}"
         )
 
     def to_dict(self) -> dict[str, Any]:

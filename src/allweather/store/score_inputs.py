@@ -22,7 +22,7 @@ from allweather.domain.reach import ReachKind, ReachMatrix
 from allweather.domain.scoring.index import Proximity
 from allweather.domain.taxonomy import FineType, SeverityGrade
 from allweather.domain.vocabulary import SiteKind
-from allweather.store.tables import score_dirty, score_inputs
+from allweather.store.tables import score_dirty, score_inputs, warn_dirty
 
 _CHUNK = 500
 
@@ -136,6 +136,15 @@ def mark_dirty(conn: Connection, project_ids: Iterable[int]) -> None:
         return
     maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     conn.execute(maker(score_dirty).on_conflict_do_nothing(), ids)
+
+
+def mark_warn_dirty(conn: Connection, project_ids: Iterable[int]) -> None:
+    """Queue projects for the warning rules (same transaction as what changed them)."""
+    ids = [{"project_id": int(p)} for p in sorted(set(project_ids))]
+    if not ids:
+        return
+    maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(maker(warn_dirty).on_conflict_do_nothing(), ids)
 
 
 def replace_all(conn: Connection, rows_batches: Iterable[Sequence[dict[str, Any]]]) -> None:

@@ -38,6 +38,7 @@ from allweather.domain.scoring.index import (
 )
 from allweather.domain.scoring.method import LN2, ScoringMethod
 from allweather.domain.taxonomy import FineType, MofcomCategory, SeverityGrade
+from allweather.store.score_inputs import mark_warn_dirty
 from allweather.store.tables import (
     country_baselines,
     country_ratings,
@@ -408,6 +409,15 @@ class SqlScoreStore:
             for p, s, o in computed
         ]
         _insert_batched(conn, scores, rows)
+        # The warning rules look again at every project whose score may have moved them: the
+        # re-scored ones, or after a full recompute those whose level changed.
+        if ids is not None:
+            mark_warn_dirty(conn, ids)
+        else:
+            mark_warn_dirty(
+                conn,
+                {p.id for p, s, _ in computed if previous.get((p.id, s.category)) != s.level},
+            )
         if ids is None:
             conn.execute(delete(score_dirty))
             _set_state(conn, method_version=self._state_key(), recomputed_at=now)

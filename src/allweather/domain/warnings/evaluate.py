@@ -73,8 +73,11 @@ def event_rule(
                 f"no event of grade {rule.min_severity.value} or worse within reach in the last "
                 f"{window.total_seconds() / 3600:.0f} h ({len(candidates)} candidates)",
             ),
+            inputs=len(candidates),
         )
-    qualifying.sort(key=lambda e: (_grade(e).rank, e.distance_km or 0.0, -e.occurred_at.timestamp()))
+    qualifying.sort(
+        key=lambda e: (_grade(e).rank, e.distance_km or 0.0, -e.occurred_at.timestamp())
+    )
     worst = qualifying[0]
     level = rule.levels[_grade(worst)]
     line = describe(worst)
@@ -88,6 +91,7 @@ def event_rule(
         ),
         tuple(qualifying),
         min(e.occurred_at for e in qualifying),
+        inputs=len(candidates),
     )
 
 
@@ -115,8 +119,10 @@ def score_rule(rules: RuleSet, facts: ScoreFacts | None, evidence: Sequence[Evid
     numbers = f"{facts.score:.1f}（基线 {facts.baseline:.1f}）"
     numbers_en = f"{facts.score:.1f} (baseline {facts.baseline:.1f})"
     if at_level and moved:
-        why = Label("分析师人工调整", "analyst override") if facts.overridden else Label(
-            f"事件将等级推高至{level.label.zh}", f"events raised it to {level.label.en}"
+        why = (
+            Label("分析师人工调整", "analyst override")
+            if facts.overridden
+            else Label(f"事件将等级推高至{level.label.zh}", f"events raised it to {level.label.en}")
         )
         starts = [e.occurred_at for e in evidence]
         return Finding(
@@ -126,6 +132,7 @@ def score_rule(rules: RuleSet, facts: ScoreFacts | None, evidence: Sequence[Evid
             Label(f"风险指数 {numbers}，{why.zh}", f"risk index {numbers_en}: {why.en}"),
             tuple(evidence),
             min(starts) if starts else None,
+            inputs=1,
         )
     if not at_level:
         reason = Label(
@@ -139,7 +146,7 @@ def score_rule(rules: RuleSet, facts: ScoreFacts | None, evidence: Sequence[Evid
             f"risk index {numbers_en}: {level.label.en} comes from the country baseline, not "
             "from events (the periodic assessment covers it)",
         )
-    return Finding(Trigger.SCORE, False, None, reason)
+    return Finding(Trigger.SCORE, False, None, reason, inputs=1 if at_level else 0)
 
 
 def surge_rule(
@@ -168,6 +175,7 @@ def surge_rule(
                 f"{facts.zh}；未达激增条件（≥{rule.min_events} 起且 ≥{rule.factor:g} 倍）",
                 f"{facts.en}; not a surge (needs ≥ {rule.min_events} and ≥ {rule.factor:g}×)",
             ),
+            inputs=count + previous_count,
         )
     level = rule.high_level if average > 0 and count >= rule.high_factor * average else rule.level
     return Finding(
@@ -177,17 +185,23 @@ def surge_rule(
         Label(f"冲突/动乱事件激增：{facts.zh}", f"conflict/unrest surge: {facts.en}"),
         tuple(current),
         min(e.occurred_at for e in current) if current else now,
+        inputs=count + previous_count,
     )
 
 
-def travel_rule(rules: RuleSet, rating: str | None, as_of: str | None, source: str | None) -> Finding:
+def travel_rule(
+    rules: RuleSet, rating: str | None, as_of: str | None, source: str | None
+) -> Finding:
     """An MFA travel level the rules list (red by default) raises the project's warning."""
     rule = rules.rules.travel
     if not rule.enabled:
         return Finding(Trigger.TRAVEL, False, None, Label("规则已停用", "rule disabled"))
     if rating is None:
         return Finding(
-            Trigger.TRAVEL, False, None, Label("未录入外交部旅行安全风险等级", "no MFA travel level")
+            Trigger.TRAVEL,
+            False,
+            None,
+            Label("未录入外交部旅行安全风险等级", "no MFA travel level"),
         )
     level = rule.levels.get(rating)  # type: ignore[call-overload]
     mfa = WarningLevel.parse(rating).label
@@ -197,19 +211,29 @@ def travel_rule(rules: RuleSet, rating: str | None, as_of: str | None, source: s
             Trigger.TRAVEL,
             False,
             None,
-            Label(f"外交部旅行安全风险等级 {mfa.zh}（{stamp}），未达规则", f"MFA level {rating}: below the rule"),
+            Label(
+                f"外交部旅行安全风险等级 {mfa.zh}（{stamp}），未达规则",
+                f"MFA level {rating}: below the rule",
+            ),
         )
     return Finding(
         Trigger.TRAVEL,
         True,
         level,
         Label(
-            f"外交部旅行安全风险等级为{_MFA_ZH.get(rating, rating)}（{stamp}）：须作出停工/撤离/转移决定并记录",
+            f"外交部旅行安全风险等级为{_MFA_ZH.get(rating, rating)}（{stamp}）："
+            "须作出停工/撤离/转移决定并记录",
             f"MFA travel risk level {rating} ({as_of}, {source}): a documented decision to "
             "suspend work, evacuate or relocate is required",
         ),
         decision_required=True,
+        inputs=1,
     )
 
 
-_MFA_ZH = {"red": "红色（极高风险，暂勿前往）", "orange": "橙色（高风险）", "yellow": "黄色（中风险）", "blue": "蓝色（低风险）"}
+_MFA_ZH = {
+    "red": "红色（极高风险，暂勿前往）",
+    "orange": "橙色（高风险）",
+    "yellow": "黄色（中风险）",
+    "blue": "蓝色（低风险）",
+}

@@ -172,6 +172,7 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     started_at: datetime | None = None  # when the situation began (the earliest evidence)
     decision_required: bool = False  # Art. 21: 停工/撤离/转移 must be decided and recorded
+    inputs: int = 0  # how many facts the rule weighed (events, a score at a warning level, …)
 
 
 @dataclass(frozen=True)

@@ -86,8 +86,10 @@ class Subject:
 def affected_area(subject: Subject, evidence: Sequence[Evidence]) -> Label:
     """可能影响的范围: the project, its country, the sites events reached and how far."""
     if subject.country is None:
-        return Label(f"数据源 {subject.code} 覆盖的全部项目", f"every project source {subject.code} covers")
-    reached = sorted({e.site_name or e.site_key for e in evidence if e.site_key} - {None})  # type: ignore[type-var]
+        return Label(
+            f"数据源 {subject.code} 覆盖的全部项目", f"every project source {subject.code} covers"
+        )
+    reached = sorted({e.site_name or e.site_key for e in evidence if e.site_key} - {None})
     radii = [e.reach_km for e in evidence if e.reach_km is not None]
     country_wide = any(e.distance_km is None for e in evidence)
     zh = f"{subject.country.zh} · 项目 {subject.name.zh}（{subject.code}）"
@@ -193,7 +195,9 @@ def sms_text(w: WarningText, action: Action) -> str:
     """The compact form: one SMS segment (70 characters in Chinese)."""
     lifted = "解除" if action is Action.LIFTED else ""
     cat = category_label(w.category).zh.replace("风险", "")
-    return fit_sms(f"【全天候】{lifted}{w.level.label.zh}预警#{w.id} {w.subject.code} {cat}：{w.key_points.zh.splitlines()[0][3:]}")
+    first = w.key_points.zh.splitlines()[0][3:]  # the first key point, without "1. "
+    head = f"【全天候】{lifted}{w.level.label.zh}预警#{w.id}"
+    return fit_sms(f"{head} {w.subject.code} {cat}：{first}")
 
 
 def notification(

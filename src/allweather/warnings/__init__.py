@@ -1,0 +1,1 @@
+"""预警 — the warning use cases: rules to warnings, lifecycle, notification dispatch."""
