@@ -129,7 +129,12 @@ class Platform:
         stale sources warned about, unacknowledged warnings escalated."""
         self.refresh_scores()
         now = self.clock.now()
-        stale = [(h.source, h.title, h.stale) for h in self.source_health(now)]
+        # Only a source that once worked can go stale; one never run is a set-up matter.
+        stale = [
+            (h.source, h.title, h.stale)
+            for h in self.source_health(now)
+            if h.last_success_at is not None
+        ]
         return self.warnings.tick(now, stale)
 
     def source_health(self, now: datetime) -> list[SourceHealth]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from allweather import __version__
-from allweather.cli import db, demo, exposures, projects, scores, serve, sources
+from allweather.cli import db, demo, exposures, projects, scores, serve, sources, warnings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,3 +29,5 @@ main.add_command(sources.quarantine)
 main.add_command(exposures.exposures)
 main.add_command(exposures.reach)
 main.add_command(scores.scores)
+main.add_command(warnings.warnings)
+main.add_command(warnings.channels)

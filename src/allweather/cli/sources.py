@@ -21,6 +21,7 @@ from allweather.errors import ConfigError
 from allweather.pipeline.export import EXPORT_FIELDS, normalized
 from allweather.pipeline.health import SourceHealth, assess
 from allweather.pipeline.schedule import Scheduler
+from allweather.warnings.dispatch import start_dispatcher
 
 
 def secrets_for(source_id: str) -> dict[str, str]:
@@ -73,9 +74,12 @@ def ingest(source: str, path: Path | None, since: str | None) -> None:
                     await http.aclose()
 
             report = asyncio.run(live())
+        sent = platform.dispatcher.run_once()  # the warnings this raised go out now
     finally:
         platform.close()
     click.echo(report.line(), err=True)
+    if sent.sent or sent.failed:
+        click.echo(sent.line(), err=True)
     if report.error:
         click.echo(f"错误 error: {report.error}", err=True)
     sys.exit(report.exit_code)
@@ -89,14 +93,25 @@ def run(only: tuple[str, ...], once: bool) -> None:
     """Run every enabled source on its cadence until stopped (Ctrl-C stops cleanly)."""
     platform = platform_from_env()
     connectors = [get_connector(s) for s in only] if only else None
-    scheduler = Scheduler(platform.ingestor(), platform.sources, platform.clock, secrets_for)
+    scheduler = Scheduler(
+        platform.ingestor(),
+        platform.sources,
+        platform.clock,
+        secrets_for,
+        periodic=platform.tick_warnings,
+    )
+    thread, stop = start_dispatcher(platform.dispatcher)
     try:
         asyncio.run(
             scheduler.run(connectors, once=once, log=lambda line: click.echo(line, err=True))
         )
+        if once:
+            platform.dispatcher.run_once()
     except KeyboardInterrupt:
         click.echo("已停止 stopped", err=True)
     finally:
+        stop.set()
+        thread.join(5)
         platform.close()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from allweather.connectors.base import Connector
@@ -20,6 +20,7 @@ from allweather.pipeline.ingest import Ingestor
 from allweather.store.base import SourceStore
 
 TICK_SECONDS = 1.0  # longest real sleep, so a stop request is honoured promptly
+PERIODIC = timedelta(minutes=1)  # platform time between periodic passes (warnings, escalation)
 
 
 class StopSignal(Protocol):
@@ -36,7 +37,10 @@ class Scheduler:
         clock: Clock,
         secrets_for: Callable[[str], dict[str, str]],
         http_factory: Callable[[], HttpClient] | None = None,
+        periodic: Callable[[], object] | None = None,
     ) -> None:
+        self.periodic = periodic
+        self._last_periodic: datetime | None = None
         self.ingestor = ingestor
         self.store = store
         self.clock = clock
@@ -52,6 +56,15 @@ class Scheduler:
             if enabled and connector.spec.url:
                 chosen.append(connector)
         return chosen
+
+    def _run_periodic(self) -> None:
+        """The periodic pass (warnings re-checked, escalations), once per ``PERIODIC``."""
+        if self.periodic is None:
+            return
+        now = self.clock.now()
+        if self._last_periodic is None or now - self._last_periodic >= PERIODIC:
+            self._last_periodic = now
+            self.periodic()
 
     def due(self, connector: Connector, now: datetime) -> bool:
         last = self.store.state(connector.spec.id).last_attempt_at
@@ -79,6 +92,7 @@ class Scheduler:
                         )
                         runs += 1
                         log(report.line() + (f" — {report.error}" if report.error else ""))
+                self._run_periodic()
                 if once:
                     break
                 await asyncio.sleep(TICK_SECONDS)

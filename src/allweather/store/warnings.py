@@ -725,3 +725,13 @@ def disposition_counts(conn: Connection) -> list[Any]:
             )
         )
     )
+
+
+def mark_all_dirty(conn: Connection) -> None:
+    """Queue every project for the warning rules (a rules change, a clock set back)."""
+    conn.execute(
+        insert(warn_dirty).from_select(
+            ["project_id"],
+            select(projects.c.id).where(projects.c.id.not_in(select(warn_dirty.c.project_id))),
+        )
+    )

@@ -247,7 +247,11 @@ class WarningEngine:
         finding = score_rule(rs, facts, [])
         if finding.fired and s is not None:
             evidence = ws.evidence_for(conn, pid, s.strongest_events, self.source_name)
-            finding = score_rule(rs, facts, evidence)
+            kept = [e for e in evidence if e.event_id not in suppressed]
+            if evidence and not kept and not s.overridden:
+                finding = quieted(finding)  # the events that moved it were dismissed
+            else:
+                finding = score_rule(rs, facts, kept)
         findings.append(finding)
         if cat in surge_categories:
             findings.append(
@@ -316,6 +320,21 @@ class WarningEngine:
                 keep_all=held is not None or fired,
             )
         return report
+
+
+def quieted(finding: Finding) -> Finding:
+    """A fired score finding whose driving events recipients dismissed: it stays quiet."""
+    return Finding(
+        finding.trigger,
+        False,
+        None,
+        Label(
+            f"{finding.reason.zh}；但推高等级的事件已被签收人判定为不相关/重复/误报",
+            f"{finding.reason.en}; but the events that raised it were judged not relevant, "
+            "duplicate or false",
+        ),
+        inputs=1,
+    )
 
 
 def _change(held: Any, decision: Decision) -> Change | None:

@@ -99,7 +99,8 @@ def apply_change(
     if change.action is Action.UPDATED:
         known = ws.evidence_ids(conn, held.id)
         fresh = [e for e in decision.evidence if e.event_id not in known]
-        if not fresh:
+        new_rule = set(t.value for t in decision.triggers) - set(held.triggers or [])
+        if not fresh and not new_rule and decision.decision_required <= held.decision_required:
             return int(held.id), 0
     if change.action is Action.LIFTED:
         reason = Label("触发条件已不再满足", "the rules no longer hold")
