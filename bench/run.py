@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import backtest  # noqa: E402 — bench modules sit beside this script
+import alerting  # noqa: E402 — bench modules sit beside this script
+import backtest  # noqa: E402
 import ingest  # noqa: E402
 import matching  # noqa: E402
 import portfolio  # noqa: E402
@@ -37,6 +38,7 @@ def main() -> int:
             ("matching", matching),
             ("scoring", scoring),
             ("backtest", backtest),
+            ("warnings", alerting),
         ):
             workdir = Path(tmp) / name
             workdir.mkdir()

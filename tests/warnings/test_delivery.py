@@ -104,28 +104,35 @@ def test_one_warning_reaches_every_kind_of_channel_signed_and_in_its_shape(
     add_channel(platform, "sms", "+8613800000000")
     quake(platform, tmp_path, mag="7.1")
     report = platform.dispatcher.run_once()
-    assert report.sent == 6 and report.failed == 0, report.errors
+    assert report.failed == 0, report.errors
+    assert report.sent == 6
     w = the_warning(platform)
     got = {r.route: r for r in http.wait_for(5)}
     assert set(got) == {"webhook", "wecom", "dingtalk", "feishu", "sms"}
     assert http.rejected == []
     hook = got["webhook"].json
-    assert hook["warning_id"] == w.id and hook["level"] == w.level
+    assert hook["warning_id"] == w.id
+    assert hook["level"] == w.level
     assert hook["title"]["zh"] == w.title["zh"]
     assert hook["data"]["key_points"]["zh"] == w.key_points["zh"]
     assert got["webhook"].headers["idempotency-key"] == hook["key"]
     assert w.title["zh"] in got["wecom"].json["markdown"]["content"]
     assert got["dingtalk"].json["msgtype"] == "markdown"
-    assert "timestamp" in got["dingtalk"].query and "sign" in got["dingtalk"].query
-    assert got["feishu"].json["sign"] and got["feishu"].json["timestamp"]
+    assert "timestamp" in got["dingtalk"].query
+    assert "sign" in got["dingtalk"].query
+    assert got["feishu"].json["sign"]
+    assert got["feishu"].json["timestamp"]
     sms_text = got["sms"].json["params"]["message"]
-    assert len(sms_text) <= 70 and sms_text.startswith("【全天候】")
+    assert len(sms_text) <= 70
+    assert sms_text.startswith("【全天候】")
     mail = smtp.wait_for(1)[0]
-    assert "预警" in mail.subject and "Earthquake" in mail.text
+    assert "预警" in mail.subject
+    assert "Earthquake" in mail.text
     # The delivery log holds one successful attempt per channel.
     with platform.engine.connect() as conn:
         log = list(conn.execute(select(deliveries)))
-    assert len(log) == 6 and all(d.ok for d in log)
+    assert len(log) == 6
+    assert all(d.ok for d in log)
     # Nothing left to send: a second pass sends nothing.
     assert platform.dispatcher.run_once().sent == 0
 
@@ -135,10 +142,22 @@ def test_subscriptions_filter_by_scope_and_minimum_level(platform, tmp_path, htt
     setup(platform)
     with platform.engine.connect() as conn:
         port = ws.project_id(conn, "KE-PORT")
-    add_channel(platform, "webhook", http.webhook_url + "?to=port", http.webhook_secret, project_id=port)
-    add_channel(platform, "webhook", http.webhook_url + "?to=political", http.webhook_secret, category="political")
-    add_channel(platform, "webhook", http.webhook_url + "?to=tz", http.webhook_secret, country_code="TZ")
-    add_channel(platform, "webhook", http.webhook_url + "?to=kenya", http.webhook_secret, country_code="KE")
+    add_channel(
+        platform, "webhook", http.webhook_url + "?to=port", http.webhook_secret, project_id=port
+    )
+    add_channel(
+        platform,
+        "webhook",
+        http.webhook_url + "?to=political",
+        http.webhook_secret,
+        category="political",
+    )
+    add_channel(
+        platform, "webhook", http.webhook_url + "?to=tz", http.webhook_secret, country_code="TZ"
+    )
+    add_channel(
+        platform, "webhook", http.webhook_url + "?to=kenya", http.webhook_secret, country_code="KE"
+    )
     quake(platform, tmp_path, mag="7.1")  # natural, KE-SGR only
     platform.dispatcher.run_once()
     assert [r.query["to"] for r in http.wait_for(1)] == ["kenya"]
@@ -160,12 +179,14 @@ def test_a_channel_down_for_a_while_gets_every_warning_once_back_each_exactly_on
     report = platform.dispatcher.run_once()
     assert report.failed == 0
     keys = [r.json["key"] for r in http.received]
-    assert len(keys) == 2 and len(set(keys)) == 2
+    assert len(keys) == 2
+    assert len(set(keys)) == 2
     with platform.engine.connect() as conn:
         rows = list(conn.execute(select(outbox)))
         log = list(conn.execute(select(deliveries).order_by(deliveries.c.id)))
     assert {r.status for r in rows} == {"sent"}
-    assert [d.ok for d in log].count(False) == 4 and [d.ok for d in log].count(True) == 2
+    assert [d.ok for d in log].count(False) == 4
+    assert [d.ok for d in log].count(True) == 2
     assert all(r.attempts == 3 for r in rows)
     assert platform.dispatcher.run_once().sent == 0
 
@@ -189,7 +210,8 @@ def test_a_rejected_signature_is_not_retried(platform, tmp_path, http):
     add_channel(platform, "dingtalk", http.dingtalk_url, "SECwrong-secret")
     quake(platform, tmp_path, mag="7.1")
     report = platform.dispatcher.run_once()
-    assert report.given_up == 1 and http.received == []
+    assert report.given_up == 1
+    assert http.received == []
     with platform.engine.connect() as conn:
         assert [r.status for r in conn.execute(select(outbox))] == ["failed"]
 
@@ -228,12 +250,14 @@ def test_a_burst_over_the_wecom_limit_becomes_a_digest(platform, http):
     with platform.engine.begin() as conn:
         ws.enqueue(conn, rows)
     report = platform.dispatcher.run_once()
-    assert report.sent == 20 and report.items == 25  # 19 alone, 1 digest of 6: the limit holds
+    assert report.sent == 20
+    assert report.items == 25
     contents = [r.json["markdown"]["content"] for r in http.wait_for(20)]
     assert sum("预警汇总：6 条" in c for c in contents) == 1
     with platform.engine.connect() as conn:
         statuses = [r.status for r in conn.execute(select(outbox))]
-    assert statuses.count("sent") == 19 and statuses.count("digested") == 6
+    assert statuses.count("sent") == 19
+    assert statuses.count("digested") == 6
 
 
 def test_yellow_and_blue_wait_for_the_digest_quiet_hours_hold_all_but_red(platform, tmp_path, http):
@@ -248,8 +272,14 @@ def test_yellow_and_blue_wait_for_the_digest_quiet_hours_hold_all_but_red(platfo
     setup(platform)
     add_channel(platform, "webhook", http.webhook_url, http.webhook_secret)
     actions.author(
-        platform.engine, platform.warnings.rules, "KE-PORT", "economic", WarningLevel.YELLOW,
-        "汇率大幅波动", "analyst", NOW,
+        platform.engine,
+        platform.warnings.rules,
+        "KE-PORT",
+        "economic",
+        WarningLevel.YELLOW,
+        "汇率大幅波动",
+        "analyst",
+        NOW,
     )
     with platform.engine.connect() as conn:
         draft = ws.list_warnings(conn, status="draft")[0].id
@@ -268,8 +298,12 @@ def test_unacknowledged_warnings_climb_the_ladder_and_acknowledging_stops_it(
     wire(platform)
     setup(platform)
     add_channel(platform, "webhook", http.webhook_url + "?step=0", http.webhook_secret)
-    add_channel(platform, "webhook", http.webhook_url + "?step=1", http.webhook_secret, ladder_step=1)
-    add_channel(platform, "webhook", http.webhook_url + "?step=2", http.webhook_secret, ladder_step=2)
+    add_channel(
+        platform, "webhook", http.webhook_url + "?step=1", http.webhook_secret, ladder_step=1
+    )
+    add_channel(
+        platform, "webhook", http.webhook_url + "?step=2", http.webhook_secret, ladder_step=2
+    )
     quake(platform, tmp_path, mag="7.9")
     w = the_warning(platform)
     platform.dispatcher.run_once()
@@ -286,7 +320,12 @@ def test_unacknowledged_warnings_climb_the_ladder_and_acknowledging_stops_it(
     assert [r.query["step"] for r in http.received] == ["0", "1"]
     assert http.received[1].json["action"] == "escalated"
     actions.acknowledge(
-        platform.engine, platform.warnings.rules, w.id, Disposition.RELEVANT, None, "pm",
+        platform.engine,
+        platform.warnings.rules,
+        w.id,
+        Disposition.RELEVANT,
+        None,
+        "pm",
         platform.clock.now(),
     )
     at(platform, NOW + timedelta(hours=5))

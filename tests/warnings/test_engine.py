@@ -26,7 +26,9 @@ def rows(platform, status="active"):
 
 
 def one(platform, project="KE-SGR", category="natural"):
-    found = [r for r in rows(platform, None) if r.project_code == project and r.category == category]
+    found = [
+        r for r in rows(platform, None) if r.project_code == project and r.category == category
+    ]
     assert len(found) == 1, found
     return found[0]
 
@@ -45,20 +47,28 @@ def test_a_large_nearby_earthquake_issues_one_red_or_orange_warning_at_once(plat
     assert WarningLevel(w.level) in (WarningLevel.RED, WarningLevel.ORANGE)
     assert "event" in w.triggers
     # The eight Art. 64 fields, in both languages.
-    assert w.title["zh"].startswith(f"【{WarningLevel(w.level).label.zh}预警】自然风险 · 肯尼亚 · 蒙内铁路")
-    assert "地震" in w.key_points["zh"] and "Earthquake" in w.key_points["en"]
-    assert "公里" in w.key_points["zh"] and "km" in w.key_points["en"]
-    assert "肯尼亚" in w.affected_area["zh"] and "KE-SGR" in w.affected_area["en"]
-    assert w.measures["zh"].startswith("1. ") and w.measures["en"].startswith("1. ")
-    assert w.issuer["zh"] and w.issuer["en"]
-    assert w.issued_at == NOW and w.started_at == NOW.replace(
-        day=18, hour=3, minute=51, second=13
+    assert w.title["zh"].startswith(
+        f"【{WarningLevel(w.level).label.zh}预警】自然风险 · 肯尼亚 · 蒙内铁路"
     )
+    assert "地震" in w.key_points["zh"]
+    assert "Earthquake" in w.key_points["en"]
+    assert "公里" in w.key_points["zh"]
+    assert "km" in w.key_points["en"]
+    assert "肯尼亚" in w.affected_area["zh"]
+    assert "KE-SGR" in w.affected_area["en"]
+    assert w.measures["zh"].startswith("1. ")
+    assert w.measures["en"].startswith("1. ")
+    assert w.issuer["zh"]
+    assert w.issuer["en"]
+    assert w.issued_at == NOW
+    assert w.started_at == NOW.replace(day=18, hour=3, minute=51, second=13)
     with platform.engine.connect() as conn:
         evidence = ws.evidence_rows(conn, w.id, platform.warnings.source_name)
     assert [e["source"] for e in evidence] == ["usgs_earthquakes"]
     nearest = min(
-        x["distance_km"] for x in platform.matching.iter_exposures() if x["project_code"] == "KE-SGR"
+        x["distance_km"]
+        for x in platform.matching.iter_exposures()
+        if x["project_code"] == "KE-SGR"
     )
     assert evidence[0]["distance_km"] == pytest.approx(nearest, abs=0.01)
     assert evidence[0]["url"].startswith("https://earthquake.usgs.gov/")
@@ -92,7 +102,9 @@ def test_a_backfill_of_old_history_warns_nobody_but_a_replay_as_if_live_does(pla
     with platform.engine.connect() as conn:
         reasons = [
             r.reason["en"]
-            for r in conn.execute(select(rule_evaluations).where(rule_evaluations.c.rule == "event"))
+            for r in conn.execute(
+                select(rule_evaluations).where(rule_evaluations.c.rule == "event")
+            )
         ]
     assert reasons == [] or not any("met the rule" in r for r in reasons)
     at(platform, NOW)  # the same data replayed on a clock set to then
@@ -131,7 +143,8 @@ def test_the_warning_stands_while_the_event_holds_then_is_downgraded_or_lifted(p
     at(platform, NOW + timedelta(days=200))
     platform.warn()
     found = [r for r in rows(platform, None) if r.category == "natural"]
-    assert len(found) == 2 and sum(r.status == "active" for r in found) == 1
+    assert len(found) == 2
+    assert sum(r.status == "active" for r in found) == 1
 
 
 def test_a_second_stronger_event_upgrades_the_open_warning(platform, tmp_path):
@@ -155,10 +168,16 @@ def test_dismissing_a_warning_lifts_it_and_its_events_raise_it_no_more(platform,
     quake(platform, tmp_path, mag="7.1")
     w = one(platform)
     result = actions.acknowledge(
-        platform.engine, platform.warnings.rules, w.id, Disposition.FALSE_REPORT,
-        "USGS retracted it by phone", "duty officer", NOW,
+        platform.engine,
+        platform.warnings.rules,
+        w.id,
+        Disposition.FALSE_REPORT,
+        "USGS retracted it by phone",
+        "duty officer",
+        NOW,
     )
-    assert result.lifted and result.suppressed == 1
+    assert result.lifted
+    assert result.suppressed == 1
     assert one(platform).status == "lifted"
     with platform.engine.begin() as conn:
         ws.mark_all_dirty(conn)
@@ -171,7 +190,9 @@ def test_dismissing_a_warning_lifts_it_and_its_events_raise_it_no_more(platform,
     with platform.engine.connect() as conn:
         reasons = [
             r.reason["en"]
-            for r in conn.execute(select(rule_evaluations).where(rule_evaluations.c.rule == "score"))
+            for r in conn.execute(
+                select(rule_evaluations).where(rule_evaluations.c.rule == "score")
+            )
         ]
     assert any("judged" in r for r in reasons)  # the score rule says why it stays quiet
 
@@ -180,12 +201,14 @@ def test_acknowledging_stops_escalation_and_rejects_a_lifted_warning(platform, t
     setup(platform)
     quake(platform, tmp_path, mag="7.1")
     w = one(platform)
-    assert w.escalate_at is not None and w.acknowledged_at is None
+    assert w.escalate_at is not None
+    assert w.acknowledged_at is None
     actions.acknowledge(
         platform.engine, platform.warnings.rules, w.id, Disposition.ACTION_TAKEN, None, "pm", NOW
     )
     acked = one(platform)
-    assert acked.escalate_at is None and acked.acknowledged_at == NOW
+    assert acked.escalate_at is None
+    assert acked.acknowledged_at == NOW
     assert acked.status == "active"  # action taken: the warning still stands
     actions.lift_by_hand(platform.engine, platform.warnings.rules, w.id, "all clear", "pm", NOW)
     with pytest.raises(WarningActionError, match="only active"):
@@ -214,10 +237,17 @@ def test_a_deadly_clash_warns_political_and_a_red_mfa_level_requires_a_decision(
 def test_hand_written_warnings_go_author_approve_publish(platform):
     setup(platform)
     draft = actions.author(
-        platform.engine, platform.warnings.rules, "KE-PORT", "political", WarningLevel.ORANGE,
-        "港区周边计划举行大规模游行", "analyst", NOW,
+        platform.engine,
+        platform.warnings.rules,
+        "KE-PORT",
+        "political",
+        WarningLevel.ORANGE,
+        "港区周边计划举行大规模游行",
+        "analyst",
+        NOW,
     )
-    assert rows(platform) == [] and rows(platform, "draft")[0].id == draft
+    assert rows(platform) == []
+    assert rows(platform, "draft")[0].id == draft
     with pytest.raises(WarningActionError, match="approved first"):
         actions.publish(platform.engine, platform.warnings.rules, draft, "analyst", NOW)
     with pytest.raises(WarningActionError, match="author cannot approve"):
@@ -225,7 +255,8 @@ def test_hand_written_warnings_go_author_approve_publish(platform):
     actions.approve(platform.engine, draft, "security director", NOW)
     actions.publish(platform.engine, platform.warnings.rules, draft, "security director", NOW)
     w = one(platform, project="KE-PORT", category="political")
-    assert w.status == "active" and w.triggers == ["manual"]
+    assert w.status == "active"
+    assert w.triggers == ["manual"]
     assert history_actions(platform, draft) == ["authored", "approved", "issued"]
     # The rules do not lift a warning issued by hand.
     platform.tick_warnings()
@@ -248,7 +279,8 @@ def test_a_stale_source_warns_the_administrators_once(platform):
     platform.warnings.tick(NOW, [("usgs_earthquakes", "USGS earthquakes", True)])
     platform.warnings.tick(NOW, [("usgs_earthquakes", "USGS earthquakes", True)])
     system = [r for r in rows(platform) if r.category == "system"]
-    assert len(system) == 1 and system[0].source == "usgs_earthquakes"
+    assert len(system) == 1
+    assert system[0].source == "usgs_earthquakes"
     assert system[0].project_id is None
     platform.warnings.tick(NOW, [("usgs_earthquakes", "USGS earthquakes", False)])
     assert [r.status for r in rows(platform, None) if r.category == "system"] == ["lifted"]
@@ -258,7 +290,8 @@ def test_rules_file_per_organisation_overrides(platform, tmp_path):
     from allweather.domain.warnings.rules import WarningRules
 
     text = WarningRules.default().source_text.replace(
-        "organizations: {}", "organizations:\n  CRBC:\n    rules:\n      event:\n        enabled: false"
+        "organizations: {}",
+        "organizations:\n  CRBC:\n    rules:\n      event:\n        enabled: false",
     )
     rules = WarningRules.from_yaml(text)
     assert rules.for_org("CRBC").rules.event.enabled is False
@@ -274,4 +307,5 @@ def test_the_history_keeps_a_snapshot_of_every_issued_revision(platform, tmp_pat
         snap = conn.execute(
             select(warning_history.c.snapshot).where(warning_history.c.warning_id == w.id)
         ).scalar_one()
-    assert snap["level"] == w.level and snap["key_points"] == w.key_points
+    assert snap["level"] == w.level
+    assert snap["key_points"] == w.key_points

@@ -14,7 +14,9 @@ from allweather.domain.levels import WarningLevel
 from allweather.platform import demo_portfolio_path
 from allweather.store import warnings as ws
 
-RECORDING = Path(__file__).parents[2] / "src/allweather/data/replay/usgs_comcat_m5plus_2013-2023.csv.gz"
+RECORDING = (
+    Path(__file__).parents[2] / "src/allweather/data/replay/usgs_comcat_m5plus_2013-2023.csv.gz"
+)
 DAY_AFTER = datetime(2023, 2, 7, 12, 0, tzinfo=UTC)
 PAZARCIK = "us6000jllz"  # M 7.8, 2023-02-06 01:17 UTC
 
@@ -46,16 +48,21 @@ def test_the_kahramanmaras_earthquakes_warn_the_projects_they_reached(platform):
             assert w.level == int(WarningLevel.RED)  # Ⅰ 特别重大 within reach
             assert pazarcik["severity"] == "I"
             assert 0 <= pazarcik["distance_km"] <= pazarcik["reach_km"]
-            assert pazarcik["url"] == f"https://earthquake.usgs.gov/earthquakes/eventpage/{PAZARCIK}"
+            assert (
+                pazarcik["url"] == f"https://earthquake.usgs.gov/earthquakes/eventpage/{PAZARCIK}"
+            )
             assert w.started_at <= datetime(2023, 2, 6, 1, 17, 35, tzinfo=UTC)
             assert w.issued_at == DAY_AFTER
             assert "地震（特别重大）" in w.key_points["zh"]
             assert "Pazarcik earthquake" in w.key_points["en"]
             country = "土耳其" if w.country_code == "TR" else "叙利亚"
             assert w.title["zh"].startswith(f"【一级（红色）预警】自然风险 · {country}")
-            assert "全面停工" in w.measures["zh"] and "evacuate" in w.measures["en"]
+            assert "全面停工" in w.measures["zh"]
+            assert "evacuate" in w.measures["en"]
     reached = [
-        w for w in turkey_syria if PAZARCIK in str(w.key_points["en"]) or "Pazarcik" in w.key_points["en"]
+        w
+        for w in turkey_syria
+        if PAZARCIK in str(w.key_points["en"]) or "Pazarcik" in w.key_points["en"]
     ]
     assert len(reached) >= 2
     # Nothing natural raised far from any 2023 event: every active natural warning cites an

@@ -99,7 +99,7 @@ def apply_change(
     if change.action is Action.UPDATED:
         known = ws.evidence_ids(conn, held.id)
         fresh = [e for e in decision.evidence if e.event_id not in known]
-        new_rule = set(t.value for t in decision.triggers) - set(held.triggers or [])
+        new_rule = {t.value for t in decision.triggers} - set(held.triggers or [])
         if not fresh and not new_rule and decision.decision_required <= held.decision_required:
             return int(held.id), 0
     if change.action is Action.LIFTED:
