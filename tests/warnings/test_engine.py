@@ -309,3 +309,26 @@ def test_the_history_keeps_a_snapshot_of_every_issued_revision(platform, tmp_pat
         ).scalar_one()
     assert snap["level"] == w.level
     assert snap["key_points"] == w.key_points
+
+
+def test_a_surge_of_clashes_raises_a_warning_the_single_events_do_not(platform, tmp_path):
+    from allweather.connectors.registry import get_connector
+    from tests.pipeline.test_scoring import CLASH, UCDP_HEADER
+
+    setup(platform)
+    lines = []
+    for i in range(6):  # six small clashes (1 death each) in the last week, none before
+        day = f"2024-08-{13 + i:02d}"
+        lines.append(
+            CLASH.format(id=995000 + i, best=1, civ=0)
+            .replace("2024-08-18,x,x", f"{day},x,x")
+            .replace("2024-08-18,2024-08-18", f"{day},{day}")
+        )
+    path = tmp_path / "surge.csv"
+    path.write_text(UCDP_HEADER + "".join(lines))
+    platform.ingestor().ingest_file(get_connector("ucdp_ged"), path)
+    w = one(platform, category="political")
+    assert "surge" in w.triggers
+    assert "event" not in w.triggers  # no single clash was severe enough
+    assert "6 in the last 7 days" in w.key_points["en"]
+    assert "冲突/动乱事件激增" in w.key_points["zh"]

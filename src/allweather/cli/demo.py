@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 
@@ -19,6 +20,10 @@ from allweather.pipeline.replay import Replayer, bundled_recordings
 from allweather.pipeline.schedule import Scheduler
 from allweather.platform import Platform, demo_portfolio_path, open_platform
 from allweather.settings import load_settings
+from allweather.warnings.dispatch import start_dispatcher
+
+WARN_EVERY_S = 5.0
+TICK_EVERY_S = 60.0
 
 DEFAULT_START = "2016-01-01T00:00:00Z"
 DEFAULT_SPEED = 43_200.0  # twelve platform hours per real second
@@ -73,12 +78,17 @@ def demo(
             click.echo(line, err=True)
     stop = threading.Event()
     worker = _live(platform, stop) if live else _replay(platform, stop)
+    warner = _warnings(platform, stop)
+    dispatcher, dispatch_stop = start_dispatcher(platform.dispatcher)
     try:
         if not no_serve:
             run_server(host or settings.host, port or settings.port, platform)
     finally:
         stop.set()
+        dispatch_stop.set()
         worker.join(timeout=10)
+        warner.join(timeout=10)
+        dispatcher.join(timeout=10)
         platform.close()
 
 
@@ -99,6 +109,28 @@ def _replay(platform: Platform, stop: threading.Event) -> threading.Thread:
         err=True,
     )
     thread = threading.Thread(target=replayer.run, args=(stop,), name="replay", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warnings(platform: Platform, stop: threading.Event) -> threading.Thread:
+    """Keep scores and warnings in step with the replay: changed projects every few seconds,
+    the periodic pass (decay, holds, stale sources, escalation) every minute."""
+
+    def work() -> None:
+        last_tick = 0.0
+        while not stop.wait(WARN_EVERY_S):
+            try:
+                platform.after_chunk()
+                if time.monotonic() - last_tick >= TICK_EVERY_S:
+                    last_tick = time.monotonic()
+                    report = platform.tick_warnings()
+                    if report.actions:
+                        click.echo(report.line(), err=True)
+            except Exception:  # keep the demo serving; say what went wrong
+                logging.getLogger(__name__).exception("预警 warnings pass failed")
+
+    thread = threading.Thread(target=work, name="warnings", daemon=True)
     thread.start()
     return thread
 

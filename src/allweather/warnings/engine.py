@@ -190,7 +190,7 @@ class WarningEngine:
                     change = _change(held, decision)
                     warning_id = None
                     if change is not None:
-                        warning_id, queued = apply_change(
+                        warning_id, queued, changed = apply_change(
                             conn,
                             change,
                             now,
@@ -201,7 +201,8 @@ class WarningEngine:
                             cat,
                             self.public_url,
                         )
-                        report.actions[change.action.value] += 1
+                        if changed:
+                            report.actions[change.action.value] += 1
                         report.notifications += queued
                     elif held is not None:
                         warning_id = held.id
@@ -294,7 +295,7 @@ class WarningEngine:
             warning_id = held.id if held is not None else None
             if change is not None:
                 subject = Subject(source, Label(title, title), None)
-                warning_id, queued = apply_change(
+                warning_id, queued, changed = apply_change(
                     conn,
                     change,
                     now,
@@ -306,7 +307,8 @@ class WarningEngine:
                     self.public_url,
                     source=source,
                 )
-                report.actions[change.action.value] += 1
+                if changed:
+                    report.actions[change.action.value] += 1
                 report.notifications += queued
             report.evaluations += ws.record_evaluations(
                 conn,

@@ -93,21 +93,23 @@ def apply_change(
     category: str,
     public_url: str | None,
     source: str | None = None,
-) -> tuple[int | None, int]:
-    """Write one lifecycle step; returns (warning id, notifications queued)."""
+) -> tuple[int | None, int, bool]:
+    """Write one lifecycle step; returns (warning id, notifications queued, whether anything
+    changed: an update without new evidence or rules changes nothing)."""
     held, decision = change.held, change.decision
     if change.action is Action.UPDATED:
         known = ws.evidence_ids(conn, held.id)
         fresh = [e for e in decision.evidence if e.event_id not in known]
         new_rule = {t.value for t in decision.triggers} - set(held.triggers or [])
         if not fresh and not new_rule and decision.decision_required <= held.decision_required:
-            return int(held.id), 0
+            return int(held.id), 0, False
     if change.action is Action.LIFTED:
         reason = Label("触发条件已不再满足", "the rules no longer hold")
-        return int(held.id), lift(conn, held, now, rs, reason, AUTOMATIC, public_url, subject)
+        queued = lift(conn, held, now, rs, reason, AUTOMATIC, public_url, subject)
+        return int(held.id), queued, True
     level = change.level
     if level is None:  # transition() never asks for a level-less issue; defensive
-        return None if held is None else int(held.id), 0
+        return None if held is None else int(held.id), 0, False
     evidence = decision.evidence
     values = contents(decision, level, category, subject, rs, evidence)
     note = {
@@ -179,7 +181,7 @@ def apply_change(
     queued = 0
     if change.action.notifies:
         queued = fan_out(conn, row, change.action, now, rs, public_url, previous, subject, info)
-    return warning_id, queued
+    return warning_id, queued, True
 
 
 def lift(

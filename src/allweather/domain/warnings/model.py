@@ -203,13 +203,14 @@ class Decision:
 
 
 def decide(findings: tuple[Finding, ...]) -> Decision:
-    """The most serious level any fired rule asks for (None when none fired)."""
+    """The most serious level any fired rule asks for (None when none fired), with every rule
+    that fired, the one that set the level first."""
     fired = [f for f in findings if f.fired and f.level is not None]
     if not fired:
         return Decision(None, findings)
     worst = min(f.level for f in fired if f.level is not None)
-    triggers = tuple(dict.fromkeys(f.trigger for f in fired if f.level == worst))
-    return Decision(worst, findings, triggers)
+    ranked = sorted(fired, key=lambda f: int(f.level or 0))  # the rule that set the level first
+    return Decision(worst, findings, tuple(dict.fromkeys(f.trigger for f in ranked)))
 
 
 def transition(open_level: WarningLevel | None, wanted: WarningLevel | None) -> Action | None:
