@@ -7,7 +7,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from allweather import __version__
 from allweather.api.errors import install_error_handlers
-from allweather.api.routers import events, exposures, projects, reference, system
+from allweather.api.routers import events, exposures, projects, reference, system, warnings
 from allweather.api.routers import map as map_router
 from allweather.platform import Platform
 from allweather.web.pages import install_web
@@ -30,7 +30,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (system, projects, map_router, events, exposures, reference):
+    for module in (system, projects, map_router, events, exposures, reference, warnings):
         api.include_router(module.router)
     app.include_router(api)
     install_web(app)
