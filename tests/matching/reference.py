@@ -89,15 +89,22 @@ def pairs_within(
     """{(event, site): km} for every pair within ``radius_km``, by brute force.
 
     To stay affordable it first drops sites whose every point is provably farther: a site
-    lies within ``R`` km of its first vertex (``R`` from Geod, plus 1 %), so an event farther
-    than ``radius + R`` from that vertex cannot be within the radius.
+    lies within ``R`` km of its first vertex (the farthest vertex plus half the longest
+    segment, from Geod, plus 1 %), so an event farther than ``radius + R`` from that vertex
+    cannot be within the radius.
     """
     out: dict[tuple[int, int], float] = {}
     for s, geometry in enumerate(geometries):
         c = shapely.get_coordinates(geometry)
         x0, y0 = c[0]
         spread = np.asarray(G.inv(np.full(len(c), x0), np.full(len(c), y0), c[:, 0], c[:, 1])[2])
-        reach = spread.max() / 1000.0 * 1.01 + 1.0
+        # A point of a geodesic segment is within half its length of one end, and may lie
+        # farther from the first vertex than any vertex does (segments bow toward a pole).
+        segs = _segments(geometry) if geometry.geom_type not in ("Point", "MultiPoint") else None
+        half = 0.0
+        if segs is not None and len(segs):
+            half = float(np.max(G.inv(segs[:, 0], segs[:, 1], segs[:, 2], segs[:, 3])[2])) / 2
+        reach = (spread.max() + half) / 1000.0 * 1.01 + 1.0
         if geometry.geom_type in ("Polygon", "MultiPolygon"):
             reach += 50.0  # lon/lat edges may bow; generous, this is only a shortcut
         first = (

@@ -37,6 +37,9 @@ from tests.matching import reference
 TOL_KM = 1e-6  # 1 mm
 
 
+FAR_KM = 10_000.0  # a quarter of the way round the world: above every reach radius
+
+
 def _settings(max_examples: int) -> settings:
     return settings(
         max_examples=max_examples,
@@ -654,6 +657,12 @@ def test_radius_just_above_or_below_a_distance(data, scenario) -> None:
     for e in range(len(lon)):
         d = distances[e, data.draw(st.integers(0, len(geometries) - 1))]
         step = data.draw(st.floats(1e-5, 1.0))
+        if d > FAR_KM:
+            # Near-antipodal distances are ill-conditioned for the reference's line search
+            # (metres of error at 19,000 km) and far beyond any reach radius: no hair-width
+            # test there, just a radius that keeps the comparison in the well-posed range.
+            radii[e] = FAR_KM
+            continue
         below = data.draw(st.booleans()) and d - step > 0.5
         radii[e] = d - step if below else d + step
     pairs = assert_matches_reference(geometries, lon, lat, radii)
