@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -42,3 +44,20 @@ def platform_from_env(migrate: bool = True) -> Platform:
     settings = load_settings()
     configure_logging(settings.log_level)
     return open_platform(settings, migrate=migrate)
+
+
+def write_records(records: list[dict[str, Any]], out_format: str, fields: tuple[str, ...]) -> None:
+    """Records to stdout as indented JSON, or as CSV with these columns (lists joined by |)."""
+    if out_format == "json":
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=1, default=str) + "\n")
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(fields), lineterminator="\n")
+    writer.writeheader()
+    for r in records:
+        writer.writerow(
+            {
+                k: " | ".join(v) if isinstance(v, list) else ("" if v is None else v)
+                for k, v in r.items()
+                if k in fields
+            }
+        )

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
 from datetime import datetime, timedelta
-from typing import Any
 
 import click
 
-from allweather.cli.common import handle_errors, platform_from_env
+from allweather.cli.common import handle_errors, platform_from_env, write_records
 from allweather.domain.clock import parse_instant
 from allweather.domain.levels import WarningLevel
 from allweather.domain.scoring.baseline import CountryRating, parse_rating
@@ -24,22 +20,6 @@ _CATEGORY = click.Choice(list(CATEGORIES))
 @click.group()
 def scores() -> None:
     """风险评分 — per project and category: score 0–10, warning level, why (docs/scoring.md)."""
-
-
-def _write(records: list[dict[str, Any]], out_format: str, fields: tuple[str, ...]) -> None:
-    if out_format == "json":
-        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=1, default=str) + "\n")
-        return
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(fields), lineterminator="\n")
-    writer.writeheader()
-    for r in records:
-        writer.writerow(
-            {
-                k: " | ".join(v) if isinstance(v, list) else ("" if v is None else v)
-                for k, v in r.items()
-                if k in fields
-            }
-        )
 
 
 @scores.command("show")
@@ -63,7 +43,7 @@ def show(project_code: str | None, out_format: str, top: int) -> None:
         records = list(score_records(rows, top))
     finally:
         platform.close()
-    _write(records, out_format, SCORE_FIELDS)
+    write_records(records, out_format, SCORE_FIELDS)
     click.echo(f"评分 scores: {len(records)} 行 rows", err=True)
 
 
@@ -120,7 +100,7 @@ def history(project_code: str | None, category: str | None, out_format: str) -> 
         "override_id",
         "method_version",
     )
-    _write([{k: r[k] for k in fields} for r in rows], out_format, fields)
+    write_records([{k: r[k] for k in fields} for r in rows], out_format, fields)
 
 
 def _expiry(text: str, now: datetime) -> datetime:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
-from typing import Any
 
 import click
 
 from allweather.channels import ChannelConfigError, ChannelKind, parse_target
-from allweather.cli.common import handle_errors, platform_from_env
+from allweather.cli.common import handle_errors, platform_from_env, write_records
 from allweather.domain.levels import WarningLevel
 from allweather.domain.taxonomy import MofcomCategory
 from allweather.domain.warnings.model import Disposition
@@ -31,22 +29,6 @@ def _level(value: str | None) -> WarningLevel | None:
         return WarningLevel.parse(value)
     except ValueError as err:
         raise InputError(f"level: {err} (use 1–4, red/orange/yellow/blue or 一级…四级)") from err
-
-
-def _write(records: list[dict[str, Any]], out_format: str, fields: tuple[str, ...]) -> None:
-    if out_format == "json":
-        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=1, default=str) + "\n")
-        return
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(fields), lineterminator="\n")
-    writer.writeheader()
-    for r in records:
-        writer.writerow(
-            {
-                k: " | ".join(v) if isinstance(v, list) else ("" if v is None else v)
-                for k, v in r.items()
-                if k in fields
-            }
-        )
 
 
 @click.group()
@@ -88,7 +70,7 @@ def list_(
         records = list(warning_records(rows))
     finally:
         platform.close()
-    _write(records, out_format, WARNING_FIELDS)
+    write_records(records, out_format, WARNING_FIELDS)
     click.echo(f"预警 warnings: {len(records)} 条 rows", err=True)
 
 
@@ -471,7 +453,7 @@ def list_channels(out_format: str) -> None:
         "system",
         "enabled",
     )
-    _write(records, out_format, fields)
+    write_records(records, out_format, fields)
     click.echo(f"渠道 channels: {len(records)}", err=True)
 
 
