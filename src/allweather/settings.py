@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +15,8 @@ from allweather.domain.reach import ReachError, ReachMatrix
 from allweather.domain.scoring.method import ScoringMethod, ScoringMethodError
 from allweather.domain.warnings.rules import WarningRules, WarningRulesError
 from allweather.errors import ConfigError
+
+T = TypeVar("T")
 
 
 class Settings(BaseSettings):
@@ -96,16 +100,10 @@ class Settings(BaseSettings):
         """
         if self.reach_file is None:
             return ReachMatrix.default()
-        try:
-            text = self.reach_file.read_text(encoding="utf-8")
-        except OSError as err:
-            raise ConfigError(
-                f"ALLWEATHER_REACH_FILE: cannot read {self.reach_file}: {err}"
-            ) from err
-        try:
-            return ReachMatrix.from_yaml(text, str(self.reach_file))
-        except ReachError as err:
-            raise ConfigError(f"ALLWEATHER_REACH_FILE: {err}") from err
+        path = self.reach_file
+        return _from_file(
+            "REACH_FILE", path, lambda text: ReachMatrix.from_yaml(text, str(path)), ReachError
+        )
 
     def scoring_method(self) -> ScoringMethod:
         """The scoring method: the bundled one, or ``ALLWEATHER_SCORING_FILE``.
@@ -115,16 +113,9 @@ class Settings(BaseSettings):
         """
         if self.scoring_file is None:
             return ScoringMethod.default()
-        try:
-            text = self.scoring_file.read_text(encoding="utf-8")
-        except OSError as err:
-            raise ConfigError(
-                f"ALLWEATHER_SCORING_FILE: cannot read {self.scoring_file}: {err}"
-            ) from err
-        try:
-            return ScoringMethod.from_yaml(text)
-        except ScoringMethodError as err:
-            raise ConfigError(f"ALLWEATHER_SCORING_FILE: {err}") from err
+        return _from_file(
+            "SCORING_FILE", self.scoring_file, ScoringMethod.from_yaml, ScoringMethodError
+        )
 
     def warning_rules(self) -> WarningRules:
         """The warning rules: the bundled ones, or ``ALLWEATHER_WARNING_RULES_FILE``.
@@ -134,16 +125,9 @@ class Settings(BaseSettings):
         """
         if self.warning_rules_file is None:
             return WarningRules.default()
-        try:
-            text = self.warning_rules_file.read_text(encoding="utf-8")
-        except OSError as err:
-            raise ConfigError(
-                f"ALLWEATHER_WARNING_RULES_FILE: cannot read {self.warning_rules_file}: {err}"
-            ) from err
-        try:
-            return WarningRules.from_yaml(text)
-        except WarningRulesError as err:
-            raise ConfigError(f"ALLWEATHER_WARNING_RULES_FILE: {err}") from err
+        return _from_file(
+            "WARNING_RULES_FILE", self.warning_rules_file, WarningRules.from_yaml, WarningRulesError
+        )
 
     def clock(self) -> Clock:
         """The platform clock these settings describe."""
@@ -152,6 +136,19 @@ class Settings(BaseSettings):
         if self.clock_speed > 0:
             return ReplayClock(start=self.now, speed=self.clock_speed)
         return FixedClock(self.now)
+
+
+def _from_file(name: str, path: Path, parse: Callable[[str], T], error: type[ValueError]) -> T:
+    """Read and parse the file an ``ALLWEATHER_<name>`` setting points to; any problem is a
+    ``ConfigError`` naming the variable (and, from the parser, the field)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"ALLWEATHER_{name}: cannot read {path}: {err}") from err
+    try:
+        return parse(text)
+    except error as err:
+        raise ConfigError(f"ALLWEATHER_{name}: {err}") from err
 
 
 def load_settings() -> Settings:

@@ -7,27 +7,9 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner
 
 from allweather.cli import main
 from allweather.domain.scoring.index import CATEGORIES
-from tests.factories import write_csv
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ALLWEATHER_DATABASE_URL", raising=False)
-    monkeypatch.setenv("ALLWEATHER_NOW", "2024-08-19T13:00:00Z")
-    runner = CliRunner()
-    portfolio = write_csv(
-        tmp_path / "p.csv",
-        "code,name,country,latitude,longitude",
-        "KE-1,Nairobi depot,KE,-1.29,36.82",
-        "NO-1,Oslo office,NO,59.91,10.75",
-    )
-    assert runner.invoke(main, ["projects", "import", str(portfolio)]).exit_code == 0
-    return runner
 
 
 def test_show_json_has_every_category_with_its_parts(runner):

@@ -82,7 +82,7 @@ def show(warning_id: int) -> None:
     platform = platform_from_env()
     try:
         with platform.engine.connect() as conn:
-            rows = [r for r in ws.list_warnings(conn, status=None) if r.id == warning_id]
+            rows = ws.list_warnings(conn, warning_id=warning_id)
             if not rows:
                 raise InputError(f"id: no warning {warning_id}")
             record = next(warning_records(rows))

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+# Beijing time: how users read every time the platform shows, sends or files.
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 class Clock(Protocol):

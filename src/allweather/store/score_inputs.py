@@ -131,20 +131,21 @@ def add_rows(conn: Connection, rows: Sequence[dict[str, Any]], ignore_existing: 
 
 
 def mark_dirty(conn: Connection, project_ids: Iterable[int]) -> None:
-    ids = [{"project_id": int(p)} for p in sorted(set(project_ids))]
-    if not ids:
-        return
-    maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(maker(score_dirty).on_conflict_do_nothing(), ids)
+    """Queue projects for re-scoring (same transaction as what changed them)."""
+    _queue(conn, score_dirty, project_ids)
 
 
 def mark_warn_dirty(conn: Connection, project_ids: Iterable[int]) -> None:
     """Queue projects for the warning rules (same transaction as what changed them)."""
+    _queue(conn, warn_dirty, project_ids)
+
+
+def _queue(conn: Connection, table: Any, project_ids: Iterable[int]) -> None:
     ids = [{"project_id": int(p)} for p in sorted(set(project_ids))]
     if not ids:
         return
     maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(maker(warn_dirty).on_conflict_do_nothing(), ids)
+    conn.execute(maker(table).on_conflict_do_nothing(), ids)
 
 
 def replace_all(conn: Connection, rows_batches: Iterable[Sequence[dict[str, Any]]]) -> None:

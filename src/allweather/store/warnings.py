@@ -469,10 +469,16 @@ def add_history(
 
 
 def add_evidence(
-    conn: Connection, warning_id: int, revision: int, decision: Decision, now: datetime
+    conn: Connection,
+    warning_id: int,
+    revision: int,
+    decision: Decision,
+    now: datetime,
+    known: set[int],
 ) -> int:
-    """Link the decision's evidence not yet linked; returns how many were new."""
-    known = evidence_ids(conn, warning_id)
+    """Link the decision's evidence not in ``known`` (the ids already linked); returns how
+    many were new."""
+    known = set(known)
     rows = []
     for f in decision.findings:
         if not f.fired:
@@ -589,10 +595,37 @@ def project_id(conn: Connection, code: str) -> int | None:
 # ---------------------------------------------------------------- reading warnings
 
 
+_WARNINGS_WITH_CODES = warnings.outerjoin(
+    projects, projects.c.id == warnings.c.project_id
+).outerjoin(organizations, organizations.c.id == warnings.c.organization_id)
+
+
+def _warning_filters(
+    status: str | None,
+    warning_id: int | None,
+    project_code: str | None,
+    organization_code: str | None,
+    min_level: int | None,
+) -> list[Any]:
+    conds: list[Any] = []
+    if status is not None:
+        conds.append(warnings.c.status == status)
+    if warning_id is not None:
+        conds.append(warnings.c.id == warning_id)
+    if project_code is not None:
+        conds.append(projects.c.code == project_code)
+    if organization_code is not None:
+        conds.append(organizations.c.code == organization_code)
+    if min_level is not None:
+        conds.append(warnings.c.level <= min_level)
+    return conds
+
+
 def list_warnings(
     conn: Connection,
     *,
     status: str | None = None,
+    warning_id: int | None = None,
     project_code: str | None = None,
     organization_code: str | None = None,
     min_level: int | None = None,
@@ -600,27 +633,35 @@ def list_warnings(
     offset: int = 0,
 ) -> list[Any]:
     """Warnings newest first, with their project and organisation codes."""
-    query = select(
-        warnings,
-        projects.c.code.label("project_code"),
-        organizations.c.code.label("organization_code"),
-    ).select_from(
-        warnings.outerjoin(projects, projects.c.id == warnings.c.project_id).outerjoin(
-            organizations, organizations.c.id == warnings.c.organization_id
+    conds = _warning_filters(status, warning_id, project_code, organization_code, min_level)
+    query = (
+        select(
+            warnings,
+            projects.c.code.label("project_code"),
+            organizations.c.code.label("organization_code"),
         )
+        .select_from(_WARNINGS_WITH_CODES)
+        .where(*conds)
+        .order_by(warnings.c.updated_at.desc(), warnings.c.id.desc())
+        .offset(offset)
     )
-    if status is not None:
-        query = query.where(warnings.c.status == status)
-    if project_code is not None:
-        query = query.where(projects.c.code == project_code)
-    if organization_code is not None:
-        query = query.where(organizations.c.code == organization_code)
-    if min_level is not None:
-        query = query.where(warnings.c.level <= min_level)
-    query = query.order_by(warnings.c.updated_at.desc(), warnings.c.id.desc()).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return list(conn.execute(query))
+
+
+def count_warnings(
+    conn: Connection,
+    *,
+    status: str | None = None,
+    project_code: str | None = None,
+    organization_code: str | None = None,
+    min_level: int | None = None,
+) -> int:
+    """How many warnings ``list_warnings`` would return with these filters (for paging)."""
+    conds = _warning_filters(status, None, project_code, organization_code, min_level)
+    query = select(func.count()).select_from(_WARNINGS_WITH_CODES).where(*conds)
+    return int(conn.execute(query).scalar_one())
 
 
 def history(conn: Connection, warning_id: int) -> list[Any]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import NoResultFound
 
 from allweather.domain.labels import Label
 from allweather.domain.levels import WarningLevel
@@ -17,7 +18,7 @@ from allweather.domain.warnings.rules import WarningRules
 from allweather.domain.warnings.texts import Subject
 from allweather.errors import InputError
 from allweather.store import warnings as ws
-from allweather.warnings.lifecycle import contents, fan_out, lift
+from allweather.warnings.lifecycle import contents, fan_out, lift, subject_of
 
 
 class WarningActionError(InputError):
@@ -35,15 +36,8 @@ class AckResult:
 def _row(conn: Any, warning_id: int) -> Any:
     try:
         return ws.warning_row(conn, warning_id)
-    except Exception as err:  # NoResultFound
+    except NoResultFound as err:
         raise WarningActionError(f"id: no warning {warning_id}") from err
-
-
-def _subject(conn: Any, row: Any) -> tuple[Subject, ws.ProjectInfo | None]:
-    if row.project_id is None:
-        return Subject(row.source or "", Label(row.source or "", row.source or ""), None), None
-    info = ws.project_infos(conn, [row.project_id])[row.project_id]
-    return Subject(info.code, info.name, info.country), info
 
 
 def acknowledge(
@@ -93,7 +87,7 @@ def acknowledge(
             if row.project_id is not None:
                 ws.suppress(conn, row.project_id, events, warning_id, disposition.value, now)
                 suppressed = len(events)
-            subject, info = _subject(conn, row)
+            subject, info = subject_of(conn, row)
             rs = rules.for_org(None if info is None else info.organization_code)
             reason = Label(
                 f"签收人判定为{disposition.label.zh}，预警解除",
@@ -120,7 +114,7 @@ def lift_by_hand(
         row = _row(conn, warning_id)
         if row.status != Status.ACTIVE.value:
             raise WarningActionError(f"id: warning {warning_id} is {row.status}, not active")
-        subject, info = _subject(conn, row)
+        subject, info = subject_of(conn, row)
         rs = rules.for_org(None if info is None else info.organization_code)
         lift(conn, row, now, rs, Label(reason, reason), by, public_url, subject)
 
@@ -229,7 +223,7 @@ def publish(
                 f"id: warning {held.id} is already open for this project and category; "
                 "acknowledge or lift it first (one open warning per project and category)"
             )
-        subject, info = _subject(conn, row)
+        subject, info = subject_of(conn, row)
         rs = rules.for_org(None if info is None else info.organization_code)
         level = WarningLevel(row.level)
         ws.update_warning(
@@ -257,4 +251,4 @@ def publish(
             {"zh": "人工发布", "en": "published by hand"},
             snapshot=ws.snapshot(fresh),
         )
-        return fan_out(conn, fresh, Action.ISSUED, now, rs, public_url, None, subject, info)
+        return fan_out(conn, fresh, Action.ISSUED, now, rs, public_url, None, subject)

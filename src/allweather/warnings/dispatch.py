@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 
 from allweather.channels import (
@@ -287,7 +287,7 @@ class Dispatcher:
         with self.engine.begin() as conn:
             conn.execute(
                 update(outbox)
-                .where(and_(outbox.c.id.in_([r.id for r in rows])))
+                .where(outbox.c.id.in_([r.id for r in rows]))
                 .values(locked_until=until)
             )
 

@@ -136,10 +136,11 @@ class WarningEngine:
     def _evaluate(self, conn: Connection, ids: list[int], now: datetime) -> EvaluationReport:
         report = EvaluationReport(projects=len(ids))
         infos = ws.project_infos(conn, ids)
+        overridden = set(self.rules.organisations())
         groups: dict[str | None, list[int]] = defaultdict(list)
         for pid, info in infos.items():
             code = info.organization_code
-            groups[code if code in self.rules.organisations() else None].append(pid)
+            groups[code if code in overridden else None].append(pid)
         stored = ws.stored_scores(conn, ids)
         travel = ws.travel_levels(conn, (i.country_code for i in infos.values() if i.country_code))
         suppressed = ws.suppressed_events(conn, ids)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
+from allweather.domain.clock import BEIJING
 from allweather.domain.labels import Label
 from allweather.domain.levels import WarningLevel
-from allweather.domain.warnings.model import Action, Decision, Evidence, Status, Trigger
+from allweather.domain.warnings.model import Action, Decision, Evidence, Status
 from allweather.domain.warnings.rules import RuleSet, WarningRules
 from allweather.domain.warnings.texts import (
     Subject,
@@ -26,7 +26,6 @@ from allweather.domain.warnings.texts import (
 )
 from allweather.store import warnings as ws
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 AUTOMATIC = "system"
 
 
@@ -38,7 +37,7 @@ class Change:
     level: WarningLevel | None  # the level it should have after the change
 
 
-def text_of(row: Any, subject: Subject | None = None) -> WarningText:
+def text_of(row: Any, subject: Subject) -> WarningText:
     """A stored warning row as the texts module reads it."""
     return WarningText(
         id=int(row.id),
@@ -52,7 +51,7 @@ def text_of(row: Any, subject: Subject | None = None) -> WarningText:
         issuer=Label(**row.issuer),
         issued_at=row.issued_at or row.updated_at,
         title=Label(**row.title),
-        subject=subject or Subject(row.subject_code, Label(**row.title), None),
+        subject=subject,
         revision=int(row.revision),
         decision_required=bool(row.decision_required),
     )
@@ -97,8 +96,8 @@ def apply_change(
     """Write one lifecycle step; returns (warning id, notifications queued, whether anything
     changed: an update without new evidence or rules changes nothing)."""
     held, decision = change.held, change.decision
+    known: set[int] = set() if held is None else ws.evidence_ids(conn, held.id)
     if change.action is Action.UPDATED:
-        known = ws.evidence_ids(conn, held.id)
         fresh = [e for e in decision.evidence if e.event_id not in known]
         new_rule = {t.value for t in decision.triggers} - set(held.triggers or [])
         if not fresh and not new_rule and decision.decision_required <= held.decision_required:
@@ -164,7 +163,7 @@ def apply_change(
         elif change.action is Action.DOWNGRADED and held.acknowledged_at is None:
             update["escalate_at"] = rs.escalate_at(level, now)
         ws.update_warning(conn, warning_id, update)
-    ws.add_evidence(conn, warning_id, revision, decision, now)
+    ws.add_evidence(conn, warning_id, revision, decision, now, known)
     row = ws.warning_row(conn, warning_id)
     ws.add_history(
         conn,
@@ -180,7 +179,7 @@ def apply_change(
     )
     queued = 0
     if change.action.notifies:
-        queued = fan_out(conn, row, change.action, now, rs, public_url, previous, subject, info)
+        queued = fan_out(conn, row, change.action, now, rs, public_url, previous, subject)
     return warning_id, queued, True
 
 
@@ -221,15 +220,17 @@ def lift(
         {"zh": reason.zh, "en": reason.en},
     )
     row = ws.warning_row(conn, int(held.id))
-    info = ws.project_infos(conn, [row.project_id]).get(row.project_id) if row.project_id else None
-    subj = subject or _subject(row, info)
-    return fan_out(conn, row, Action.LIFTED, now, rs, public_url, None, subj, info, note=reason)
+    subj = subject or subject_of(conn, row)[0]
+    return fan_out(conn, row, Action.LIFTED, now, rs, public_url, None, subj, note=reason)
 
 
-def _subject(row: Any, info: ws.ProjectInfo | None) -> Subject:
-    if info is None:
-        return Subject(row.source or "", Label(row.source or "", row.source or ""), None)
-    return Subject(info.code, info.name, info.country)
+def subject_of(conn: Connection, row: Any) -> tuple[Subject, ws.ProjectInfo | None]:
+    """What a stored warning is about: its project (with the project's details), or its source."""
+    if row.project_id is None:
+        source = row.source or ""
+        return Subject(source, Label(source, source), None), None
+    info = ws.project_infos(conn, [row.project_id])[row.project_id]
+    return Subject(info.code, info.name, info.country), info
 
 
 def quiet_until(spec: str | None, now: datetime) -> datetime | None:
@@ -266,7 +267,6 @@ def fan_out(
     public_url: str | None,
     previous: WarningLevel | None,
     subject: Subject,
-    info: ws.ProjectInfo | None,
     ladder_step: int = 0,
     note: Label | None = None,
 ) -> int:
@@ -323,13 +323,10 @@ def escalate_due(
     """逐级上报: climb one ladder step for every unacknowledged warning whose timer ran out."""
     queued = 0
     for row in ws.due_escalations(conn, now):
-        info = (
-            ws.project_infos(conn, [row.project_id]).get(row.project_id) if row.project_id else None
-        )
+        subject, info = subject_of(conn, row)
         rs = rules.for_org(None if info is None else info.organization_code)
         step = int(row.escalation_step) + 1
         level = WarningLevel(row.level)
-        subject = _subject(row, info)
         sent = fan_out(
             conn,
             row,
@@ -339,7 +336,6 @@ def escalate_due(
             public_url,
             None,
             subject,
-            info,
             ladder_step=step,
             note=Label(
                 f"未在时限内签收，第 {step} 级上报",
@@ -374,4 +370,4 @@ def escalate_due(
     return queued
 
 
-__all__ = ["Change", "Trigger", "apply_change", "escalate_due", "fan_out", "lift", "text_of"]
+__all__ = ["Change", "apply_change", "escalate_due", "fan_out", "lift", "subject_of", "text_of"]

@@ -107,16 +107,24 @@ def list_warnings(
             raise NotFoundError(f"no project {project!r}")
         if organization is not None and ws.organization_id(conn, organization) is None:
             raise NotFoundError(f"no organization {organization!r}")
-        rows = ws.list_warnings(
+        total = ws.count_warnings(
             conn,
             status=wanted,
             project_code=project,
             organization_code=organization,
             min_level=level,
         )
-    page = rows[paging.offset : paging.offset + paging.page_size]
+        page = ws.list_warnings(
+            conn,
+            status=wanted,
+            project_code=project,
+            organization_code=organization,
+            min_level=level,
+            limit=paging.page_size,
+            offset=paging.offset,
+        )
     items = [WarningOut.of(r, r.project_code, r.organization_code) for r in page]
-    return Page.build(items, paging.page, paging.page_size, len(rows))
+    return Page.build(items, paging.page, paging.page_size, total)
 
 
 # ---------------------------------------------------------------------- CAP 1.2

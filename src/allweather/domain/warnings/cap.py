@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
-from zoneinfo import ZoneInfo
 
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from allweather.domain.clock import BEIJING
 from allweather.domain.geo import geodesic_km
 from allweather.domain.labels import Label
 from allweather.domain.levels import WarningLevel
@@ -37,7 +37,6 @@ CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CAP_MEDIA_TYPE = "application/cap+xml"
 ATOM_MEDIA_TYPE = "application/atom+xml"
-BEIJING = ZoneInfo("Asia/Shanghai")
 DEFAULT_SENDER = "allweather"
 # The geocode valueName of ISO 3166 codes in national CAP profiles (CAP-AU and others), which
 # CAP readers (our own cap_alerts connector among them) resolve to a country.

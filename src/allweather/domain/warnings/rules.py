@@ -13,17 +13,16 @@ from datetime import datetime, time, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from allweather.domain.clock import BEIJING
 from allweather.domain.labels import Label
 from allweather.domain.levels import WarningLevel
 from allweather.domain.taxonomy import FineType, SeverityGrade
 
 BUNDLED = "warning-rules.yaml"
-BEIJING = ZoneInfo("Asia/Shanghai")
 NEXT_WORKING_DAY = "next_working_day"
 WORKDAY_START = time(9, 0)
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from zoneinfo import ZoneInfo
 
 import yaml
 
+from allweather.domain.clock import BEIJING
 from allweather.domain.labels import Label
 from allweather.domain.levels import WarningLevel
 from allweather.domain.notification import Notification, fit_sms
@@ -24,7 +24,6 @@ from allweather.domain.taxonomy import MofcomCategory
 from allweather.domain.warnings.evaluate import describe
 from allweather.domain.warnings.model import Action, Decision, Evidence, Status
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 SYSTEM = "system"
 KEY_POINTS_MAX = 5  # evidence lines in 警示事项; the rest are counted, all stay in the record
 
